@@ -1,0 +1,169 @@
+/*
+ * NAME
+ *	result - what a scan learned: per target, per probe, and overall
+ *
+ * DESCRIPTION
+ *	Three things are kept apart (DESIGN.md): function return codes, the
+ *	outcome of a connection or probe, and findings. An outcome other than
+ *	OUTCOME_COMPLETED always means the probe's verdict is inconclusive,
+ *	never "not vulnerable".
+ *
+ *	A target is one (address, port) pair; its host facts (greeting,
+ *	capabilities before and after TLS, TLS parameters, software guess) are
+ *	filled by whichever session saw them first. Report writers only read
+ *	these structures.
+ */
+#ifndef RESULT_H
+#define RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finding.h"
+#include "mta.h"
+#include "smtp_caps.h"
+
+#define OUTCOME_MAP(X)                                                                             \
+	X(COMPLETED, "completed")                                                                  \
+	X(REFUSED, "refused")                                                                      \
+	X(TIMEOUT, "timeout")                                                                      \
+	X(CLOSED, "closed")                                                                        \
+	X(TLS_ERROR, "tls-error")                                                                  \
+	X(PROTOCOL_ERROR, "protocol-error")                                                        \
+	X(THROTTLED, "throttled")                                                                  \
+	X(UNRESOLVABLE, "unresolvable")                                                            \
+	X(UNREACHABLE, "unreachable")
+
+enum outcome {
+#define OUTCOME_ENUM(name, text) OUTCOME_##name,
+	OUTCOME_MAP(OUTCOME_ENUM)
+#undef OUTCOME_ENUM
+	OUTCOME_COUNT
+};
+
+#define VERDICT_MAP(X)                                                                             \
+	X(NONE, "none")                     /* informational probe, nothing to judge */            \
+	X(NOT_VULNERABLE, "not-vulnerable")                                                        \
+	X(VULNERABLE, "vulnerable")                                                                \
+	X(SUSPECTED, "suspected")                                                                  \
+	X(INCONCLUSIVE, "inconclusive")                                                            \
+	X(NOT_APPLICABLE, "not-applicable")
+
+enum verdict {
+#define VERDICT_ENUM(name, text) VERDICT_##name,
+	VERDICT_MAP(VERDICT_ENUM)
+#undef VERDICT_ENUM
+	VERDICT_COUNT
+};
+
+const char *outcome_name(enum outcome o);
+const char *verdict_name(enum verdict v);
+
+struct tls_facts {
+	char *version;            /* "TLSv1.2" */
+	char *ciphersuite;        /* mbedTLS/IANA suite name */
+	char *subject;            /* leaf certificate subject DN */
+	char *issuer;
+	char **sans;              /* subjectAltName dNSName entries */
+	size_t nsans;
+	int64_t not_before;       /* Unix seconds, UTC */
+	int64_t not_after;
+	char *key_type;           /* "RSA", "EC" */
+	unsigned key_bits;
+	char *signature;          /* "RSA with SHA-256" */
+	char fingerprint[65];     /* SHA-256 of the DER leaf, lower-case hex */
+	unsigned chain_length;
+	bool trusted;             /* chain verified against the CA store */
+	bool name_checked;        /* a host name was scanned, so the name could be checked */
+	bool name_matches;        /* leaf valid for that name */
+	char *verify_detail;      /* why verification failed; NULL when trusted */
+};
+
+void tls_facts_free(struct tls_facts *t);
+int tls_facts_copy(struct tls_facts *dst, const struct tls_facts *src);
+
+struct probe_record {
+	const char *probe;        /* static probe name */
+	enum outcome outcome;
+	char *reason;             /* what happened when not completed ("timeout while sending RCPT TO") */
+	enum verdict verdict;
+	char *verdict_reason;     /* one line, NULL if none */
+	unsigned sessions;        /* connections the probe used */
+};
+
+struct target_result {
+	char *host;               /* as the user named it: name or address text */
+	char *address;            /* numeric address; NULL when the name did not resolve */
+	uint16_t port;
+	bool implicit_tls;
+	enum outcome outcome;     /* COMPLETED when some session reached SMTP, else the first failure */
+	char *reason;             /* human text when not completed */
+
+	char *banner;             /* greeting lines joined with '\n'; NULL if none */
+	int banner_code;
+	bool esmtp;               /* EHLO accepted (else HELO fallback) */
+	bool have_caps_plain, have_caps_tls, have_tls;
+	struct smtp_caps caps_plain; /* EHLO before TLS */
+	struct smtp_caps caps_tls;   /* EHLO after STARTTLS or on implicit TLS */
+	struct tls_facts tls;
+	struct mta_guess mta;
+
+	struct probe_record *probes;
+	size_t nprobes;
+	struct finding *findings;
+	size_t nfindings, findings_cap;
+
+	int64_t started_ms, finished_ms; /* Unix milliseconds */
+};
+
+struct scan_result {
+	char scan_id[37];         /* UUID-like, random per scan */
+	int64_t started_ms, finished_ms;
+	bool interrupted;
+	struct target_result **targets;
+	size_t ntargets, targets_cap;
+};
+
+/* A zeroed target owning copies of host/address. */
+struct target_result *target_result_new(const char *host, const char *address, uint16_t port,
+					bool implicit_tls);
+void target_result_free(struct target_result *t);
+
+/* Appends a finding (the struct is moved: its pointers now belong to t). */
+int target_result_take_finding(struct target_result *t, struct finding *f);
+
+/* Worst finding severity, or -1 without findings. */
+int target_result_worst(const struct target_result *t);
+
+void scan_result_init(struct scan_result *s);
+void scan_result_free(struct scan_result *s);
+
+/* Appends a target; the scan owns it afterwards. */
+int scan_result_add(struct scan_result *s, struct target_result *t);
+
+/*
+ * Sorts targets (host, address, port numerically) and each target's
+ * findings (finding_compare) and probes (by name), for deterministic output.
+ */
+void scan_result_sort(struct scan_result *s);
+
+/* Number of findings at or above min. */
+size_t scan_result_count_at_least(const struct scan_result *s, enum finding_severity min);
+
+/* Findings per severity, into counts[SEVERITY_COUNT]. */
+void scan_result_count_by_severity(const struct scan_result *s, size_t counts[]);
+
+/* True when at least one target reached SMTP. */
+bool scan_result_any_completed(const struct scan_result *s);
+
+/*
+ * The stable fingerprint of a finding on a target: lower-case hex SHA-256
+ * of "host|port|public_id|variant", truncated to 32 digits (buf >= 33).
+ * The address is not part of it, so a name that moves to a new address
+ * keeps its findings' identity.
+ */
+void result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
+			size_t buflen);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * NAME
+ *	tls_conn - TLS over memory buffers (mbedTLS 2.28)
+ *
+ * DESCRIPTION
+ *	See tls_conn.h. The BIO callbacks below never block: the receive side
+ *	hands out what tls_conn_feed() buffered and answers WANT_READ when it
+ *	is empty; the send side appends to an output buffer that the owner of
+ *	the socket drains with tls_conn_take_output().
+ */
+#include "tls_conn.h"
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "sa_error.h"
+
+#define TLS_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+/* Ciphertext buffered from the peer and not yet consumed; a record is at most ~18 KiB. */
+#define TLS_MAX_INPUT (128 * 1024)
+#define TLS_MAX_SANS 64
+
+struct tls_ctx {
+	bool server;
+	bool have_ca;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	mbedtls_x509_crt own_cert;
+	mbedtls_pk_context own_key;
+};
+
+struct tls_buf {
+	char *data;
+	size_t len, off, cap;
+};
+
+struct tls_conn {
+	struct tls_ctx *ctx;
+	mbedtls_ssl_context ssl;
+	struct tls_buf in, out;
+	bool established;
+	bool name_given;
+	char error[160];
+};
+
+static void tls_describe(char *buf, size_t buflen, const char *what, int mbedtls_rc)
+{
+	char text[120];
+	mbedtls_strerror(mbedtls_rc, text, sizeof(text));
+	snprintf(buf, buflen, "%s: %s (-0x%04x)", what, text, (unsigned)-mbedtls_rc);
+}
+
+static int tls_ctx_alloc(struct tls_ctx **out, bool server, char *err, size_t errlen)
+{
+	static const char personalization[] = "smtp-audit";
+	struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return SA_ERROR_NOMEM;
+	ctx->server = server;
+	mbedtls_entropy_init(&ctx->entropy);
+	mbedtls_ctr_drbg_init(&ctx->drbg);
+	mbedtls_ssl_config_init(&ctx->conf);
+	mbedtls_x509_crt_init(&ctx->ca);
+	mbedtls_x509_crt_init(&ctx->own_cert);
+	mbedtls_pk_init(&ctx->own_key);
+	int rc = mbedtls_ctr_drbg_seed(&ctx->drbg, mbedtls_entropy_func, &ctx->entropy,
+				       (const unsigned char *)personalization,
+				       sizeof(personalization) - 1);
+	if (rc == 0)
+		rc = mbedtls_ssl_config_defaults(&ctx->conf,
+						 server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+						 MBEDTLS_SSL_TRANSPORT_STREAM,
+						 MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0) {
+		tls_describe(err, errlen, "TLS set-up", rc);
+		tls_ctx_free(ctx);
+		return SA_ERROR_TLS;
+	}
+	mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->drbg);
+	/* A scanner must see what old servers offer, so TLS 1.0 and 1.1 stay possible. */
+	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_1);
+	*out = ctx;
+	return 0;
+}
+
+int tls_ctx_new_client(struct tls_ctx **out, const char *ca_file, char *err, size_t errlen)
+{
+	struct tls_ctx *ctx;
+	int rc = tls_ctx_alloc(&ctx, false, err, errlen);
+	if (rc != 0)
+		return rc;
+	const char *path = ca_file != NULL ? ca_file : TLS_SYSTEM_CA_FILE;
+	int parsed = mbedtls_x509_crt_parse_file(&ctx->ca, path);
+	if (parsed < 0 && ca_file != NULL) {
+		/* An explicit --ca-file that cannot be used is a configuration error. */
+		tls_describe(err, errlen, ca_file, parsed);
+		tls_ctx_free(ctx);
+		return SA_ERROR_INVAL;
+	}
+	/* A positive count means some certificates of the bundle were skipped: fine. */
+	ctx->have_ca = parsed >= 0 && ctx->ca.version != 0;
+	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
+	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	*out = ctx;
+	return 0;
+}
+
+int tls_ctx_new_server(struct tls_ctx **out, const char *cert_pem, const char *key_pem, char *err,
+		       size_t errlen)
+{
+	struct tls_ctx *ctx;
+	int rc = tls_ctx_alloc(&ctx, true, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = mbedtls_x509_crt_parse(&ctx->own_cert, (const unsigned char *)cert_pem,
+				    strlen(cert_pem) + 1);
+	if (rc != 0) {
+		tls_describe(err, errlen, "server certificate", rc);
+		goto fail;
+	}
+	rc = mbedtls_pk_parse_key(&ctx->own_key, (const unsigned char *)key_pem,
+				  strlen(key_pem) + 1, NULL, 0);
+	if (rc != 0) {
+		tls_describe(err, errlen, "server key", rc);
+		goto fail;
+	}
+	rc = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->own_cert, &ctx->own_key);
+	if (rc != 0) {
+		tls_describe(err, errlen, "server certificate and key", rc);
+		goto fail;
+	}
+	*out = ctx;
+	return 0;
+fail:
+	tls_ctx_free(ctx);
+	return SA_ERROR_TLS;
+}
+
+void tls_ctx_free(struct tls_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	mbedtls_pk_free(&ctx->own_key);
+	mbedtls_x509_crt_free(&ctx->own_cert);
+	mbedtls_x509_crt_free(&ctx->ca);
+	mbedtls_ssl_config_free(&ctx->conf);
+	mbedtls_ctr_drbg_free(&ctx->drbg);
+	mbedtls_entropy_free(&ctx->entropy);
+	free(ctx);
+}
+
+static int tls_buf_append(struct tls_buf *b, const void *data, size_t len)
+{
+	if (b->off > 0 && b->off == b->len) {
+		b->off = 0;
+		b->len = 0;
+	}
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + len)
+			cap *= 2;
+		char *p = realloc(b->data, cap);
+		if (p == NULL)
+			return SA_ERROR_NOMEM;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static int tls_bio_send(void *arg, const unsigned char *data, size_t len)
+{
+	struct tls_conn *c = arg;
+	if (tls_buf_append(&c->out, data, len) != 0)
+		return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+	return (int)len;
+}
+
+static int tls_bio_recv(void *arg, unsigned char *data, size_t len)
+{
+	struct tls_conn *c = arg;
+	size_t avail = c->in.len - c->in.off;
+	if (avail == 0)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (len > avail)
+		len = avail;
+	memcpy(data, c->in.data + c->in.off, len);
+	c->in.off += len;
+	return (int)len;
+}
+
+struct tls_conn *tls_conn_new(struct tls_ctx *ctx, const char *server_name)
+{
+	struct tls_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->ctx = ctx;
+	mbedtls_ssl_init(&c->ssl);
+	if (mbedtls_ssl_setup(&c->ssl, &ctx->conf) != 0)
+		goto fail;
+	if (!ctx->server && server_name != NULL) {
+		if (mbedtls_ssl_set_hostname(&c->ssl, server_name) != 0)
+			goto fail;
+		c->name_given = true;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, c, tls_bio_send, tls_bio_recv, NULL);
+	return c;
+fail:
+	tls_conn_free(c);
+	return NULL;
+}
+
+void tls_conn_free(struct tls_conn *c)
+{
+	if (c == NULL)
+		return;
+	mbedtls_ssl_free(&c->ssl);
+	free(c->in.data);
+	free(c->out.data);
+	free(c);
+}
+
+int tls_conn_feed(struct tls_conn *c, const void *data, size_t len)
+{
+	if (c->in.off > 0) {
+		memmove(c->in.data, c->in.data + c->in.off, c->in.len - c->in.off);
+		c->in.len -= c->in.off;
+		c->in.off = 0;
+	}
+	if (c->in.len + len > TLS_MAX_INPUT) {
+		snprintf(c->error, sizeof(c->error), "peer sent more than %d bytes unread",
+			 TLS_MAX_INPUT);
+		return SA_ERROR_TOOBIG;
+	}
+	return tls_buf_append(&c->in, data, len);
+}
+
+static bool tls_would_block(int rc)
+{
+	return rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+int tls_conn_handshake(struct tls_conn *c)
+{
+	if (c->established)
+		return 0;
+	int rc = mbedtls_ssl_handshake(&c->ssl);
+	if (rc == 0) {
+		c->established = true;
+		return 0;
+	}
+	if (tls_would_block(rc))
+		return SA_ERROR_AGAIN;
+	tls_describe(c->error, sizeof(c->error), "TLS handshake", rc);
+	return SA_ERROR_TLS;
+}
+
+bool tls_conn_established(const struct tls_conn *c)
+{
+	return c->established;
+}
+
+int tls_conn_read(struct tls_conn *c, void *buf, size_t cap, size_t *got)
+{
+	*got = 0;
+	int rc = mbedtls_ssl_read(&c->ssl, buf, cap);
+	if (rc > 0) {
+		*got = (size_t)rc;
+		return 0;
+	}
+	if (tls_would_block(rc))
+		return SA_ERROR_AGAIN;
+	if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+		return SA_ERROR_CLOSED;
+	tls_describe(c->error, sizeof(c->error), "TLS read", rc);
+	return SA_ERROR_TLS;
+}
+
+int tls_conn_write(struct tls_conn *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	while (len > 0) {
+		int rc = mbedtls_ssl_write(&c->ssl, p, len);
+		if (rc < 0) {
+			/* The output buffer never blocks, so WANT_WRITE cannot happen here. */
+			tls_describe(c->error, sizeof(c->error), "TLS write", rc);
+			return SA_ERROR_TLS;
+		}
+		p += rc;
+		len -= (size_t)rc;
+	}
+	return 0;
+}
+
+void tls_conn_close_notify(struct tls_conn *c)
+{
+	if (c->established)
+		(void)mbedtls_ssl_close_notify(&c->ssl);
+}
+
+int tls_conn_take_output(struct tls_conn *c, char **data, size_t *len)
+{
+	if (c->out.len == c->out.off)
+		return SA_ERROR_AGAIN;
+	if (c->out.off > 0)
+		memmove(c->out.data, c->out.data + c->out.off, c->out.len - c->out.off);
+	*data = c->out.data;
+	*len = c->out.len - c->out.off;
+	c->out = (struct tls_buf){0};
+	return 0;
+}
+
+const char *tls_conn_error(const struct tls_conn *c)
+{
+	return c->error[0] ? c->error : "no TLS error";
+}
+
+/* ---- facts ---- */
+
+static int64_t tls_time(const mbedtls_x509_time *t)
+{
+	struct tm tm = {
+		.tm_year = t->year - 1900,
+		.tm_mon = t->mon - 1,
+		.tm_mday = t->day,
+		.tm_hour = t->hour,
+		.tm_min = t->min,
+		.tm_sec = t->sec,
+	};
+	return (int64_t)timegm(&tm);
+}
+
+static char *tls_dn(const mbedtls_x509_name *dn)
+{
+	char buf[1024];
+	if (mbedtls_x509_dn_gets(buf, sizeof(buf), dn) < 0)
+		return strdup("(unprintable)");
+	return strdup(buf);
+}
+
+static int tls_collect_sans(const mbedtls_x509_crt *crt, struct tls_facts *out)
+{
+	const mbedtls_x509_sequence *cur;
+	size_t n = 0;
+	for (cur = &crt->subject_alt_names; cur != NULL && cur->buf.p != NULL; cur = cur->next)
+		n++;
+	if (n == 0)
+		return 0;
+	if (n > TLS_MAX_SANS)
+		n = TLS_MAX_SANS;
+	out->sans = calloc(n, sizeof(*out->sans));
+	if (out->sans == NULL)
+		return SA_ERROR_NOMEM;
+	for (cur = &crt->subject_alt_names; cur != NULL && cur->buf.p != NULL && out->nsans < n;
+	     cur = cur->next) {
+		mbedtls_x509_subject_alternative_name san;
+		if (mbedtls_x509_parse_subject_alt_name(&cur->buf, &san) != 0 ||
+		    san.type != MBEDTLS_X509_SAN_DNS_NAME)
+			continue;
+		const mbedtls_x509_buf *name = &san.san.unstructured_name;
+		out->sans[out->nsans] = strndup((const char *)name->p, name->len);
+		if (out->sans[out->nsans] == NULL)
+			return SA_ERROR_NOMEM;
+		out->nsans++;
+	}
+	return 0;
+}
+
+static char *tls_verify_text(uint32_t flags, bool have_ca)
+{
+	char buf[1024];
+	int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
+	if (n < 0)
+		snprintf(buf, sizeof(buf), "verification failed (flags 0x%08x)", (unsigned)flags);
+	/* mbedTLS writes one line per problem; keep them on one line. */
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = (p[1] != '\0') ? ';' : '\0';
+	if (!have_ca) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, sizeof(buf) - len, "%sno CA store could be loaded",
+			 len ? "; " : "");
+	}
+	return strdup(buf);
+}
+
+static int tls_leaf_facts(const struct tls_conn *c, const mbedtls_x509_crt *crt,
+			  struct tls_facts *out)
+{
+	const char *desc = NULL;
+	out->subject = tls_dn(&crt->subject);
+	out->issuer = tls_dn(&crt->issuer);
+	out->not_before = tls_time(&crt->valid_from);
+	out->not_after = tls_time(&crt->valid_to);
+	out->key_type = strdup(mbedtls_pk_get_name(&crt->pk));
+	out->key_bits = (unsigned)mbedtls_pk_get_bitlen(&crt->pk);
+	if (mbedtls_oid_get_sig_alg_desc(&crt->sig_oid, &desc) != 0)
+		desc = "unknown";
+	out->signature = strdup(desc);
+	codec_sha256_hex(crt->raw.p, crt->raw.len, out->fingerprint);
+	for (const mbedtls_x509_crt *p = crt; p != NULL && p->raw.p != NULL; p = p->next)
+		out->chain_length++;
+
+	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+	uint32_t chain_flags = flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	out->trusted = chain_flags == 0 && c->ctx->have_ca;
+	out->name_checked = c->name_given;
+	out->name_matches = c->name_given && !(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
+	if (!out->trusted)
+		out->verify_detail = tls_verify_text(chain_flags, c->ctx->have_ca);
+	if (out->subject == NULL || out->issuer == NULL || out->key_type == NULL ||
+	    out->signature == NULL || (!out->trusted && out->verify_detail == NULL))
+		return SA_ERROR_NOMEM;
+	return tls_collect_sans(crt, out);
+}
+
+int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
+{
+	*out = (struct tls_facts){0};
+	if (!c->established)
+		return SA_ERROR_INVAL;
+	out->version = strdup(mbedtls_ssl_get_version(&c->ssl));
+	out->ciphersuite = strdup(mbedtls_ssl_get_ciphersuite(&c->ssl));
+	if (out->version == NULL || out->ciphersuite == NULL)
+		return SA_ERROR_NOMEM;
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+	if (crt == NULL)
+		return 0;
+	return tls_leaf_facts(c, crt, out);
+}
