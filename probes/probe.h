@@ -91,6 +91,7 @@ struct probe_target {
 	int family;           /* 4 or 6 */
 	uint16_t port;
 	bool implicit_tls;
+	bool submission;      /* a message submission port (--submission-ports, default 587) */
 };
 
 struct probe_reply {
@@ -161,13 +162,14 @@ int probe_reconnect(struct probe_ctx *ctx);
 void probe_conclude(struct probe_ctx *ctx, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Records a finding; returns it for evidence (owned by the engine), NULL on allocation failure. */
+/*
+ * Records a finding; returns it so the probe can add evidence (owned by the
+ * engine, valid until the probe concludes), NULL on allocation failure.
+ * The engine feeds every reply to the target's software fingerprint itself.
+ */
 struct finding *probe_finding(struct probe_ctx *ctx, enum catalog_id id, const char *variant);
 
-/* Feeds reply text to the software fingerprint of the target. */
-void probe_fingerprint_reply(struct probe_ctx *ctx, const struct smtp_reply *reply);
-
-/* Random 64-bit value (seeded per scan; fixed in tests). */
+/* Random 64-bit value: unpredictable in scans, scripted in tests. */
 uint64_t probe_random(struct probe_ctx *ctx);
 
 #endif

@@ -1,0 +1,25 @@
+/*
+ * NAME
+ *	probe_registry - the one place where probes are listed
+ *
+ * DESCRIPTION
+ *	To add a probe, add its name to PROBE_LIST and write probes/NAME.c
+ *	exporting `const struct probe probe_NAME`. The order of the list is
+ *	the order probes run on each target and appear in --list-probes.
+ */
+#ifndef PROBE_REGISTRY_H
+#define PROBE_REGISTRY_H
+
+#include <stddef.h>
+
+#include "probe.h"
+
+#define PROBE_LIST(X) X(inventory)
+
+/* Every probe, in list order; *count receives their number. */
+const struct probe *const *probe_registry_all(size_t *count);
+
+/* The probe with that name, or NULL. */
+const struct probe *probe_registry_find(const char *name);
+
+#endif

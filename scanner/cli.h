@@ -1,0 +1,40 @@
+/*
+ * NAME
+ *	cli - the command line of smtp-audit
+ *
+ * DESCRIPTION
+ *	cli_parse() turns argv into struct scan_options, reading target files
+ *	as it goes, and checks everything that can be checked before a single
+ *	connection: malformed targets, ports, sizes, durations, unknown probes
+ *	or formats. It prints --help, --version and --list-probes itself.
+ *
+ * DIAGNOSTICS
+ *	On a usage error it prints one line naming the culprit, then a hint
+ *	to run --help, on the error stream, and returns CLI_USAGE_ERROR; the
+ *	caller exits 2.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "scan_options.h"
+
+enum cli_status {
+	CLI_RUN,         /* options complete: run the scan */
+	CLI_DONE,        /* help, version or a listing was printed: exit 0 */
+	CLI_USAGE_ERROR, /* a message was printed: exit 2 */
+};
+
+/* Exit codes: a contract for cron and CI (also in --help and the README). */
+enum cli_exit {
+	CLI_EXIT_CLEAN = 0,    /* nothing at or above --fail-on */
+	CLI_EXIT_FINDINGS = 1, /* findings at or above --fail-on */
+	CLI_EXIT_USAGE = 2,    /* usage or configuration error */
+	CLI_EXIT_NO_TARGET = 3, /* no target could be scanned */
+};
+
+/* opt must have been set up with scan_options_init(). */
+enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE *out, FILE *err);
+
+#endif

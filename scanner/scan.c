@@ -1,0 +1,146 @@
+/*
+ * NAME
+ *	scan - one active scan, start to finish
+ */
+#include "scan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "cli.h"
+#include "dns.h"
+#include "sa_error.h"
+#include "scheduler.h"
+#include "tls_conn.h"
+
+static int64_t scan_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A random RFC 4122 version 4 UUID, so SIEM events of one run can be grouped. */
+static void scan_new_id(char id[37])
+{
+	unsigned char b[16] = {0};
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(id, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+static bool scan_use_color(const struct scan_options *opt, FILE *out)
+{
+	switch (opt->color) {
+	case SCAN_COLOR_ALWAYS:
+		return true;
+	case SCAN_COLOR_NEVER:
+		return false;
+	case SCAN_COLOR_AUTO:
+		break;
+	}
+	const char *no_color = getenv("NO_COLOR");
+	return opt->out_path == NULL && isatty(fileno(out)) && (no_color == NULL || !*no_color);
+}
+
+static int scan_exit_code(const struct scan_options *opt, const struct scan_result *result)
+{
+	if (!scan_result_any_completed(result))
+		return CLI_EXIT_NO_TARGET;
+	if (opt->fail_on < SEVERITY_COUNT && scan_result_count_at_least(result, opt->fail_on) > 0)
+		return CLI_EXIT_FINDINGS;
+	return CLI_EXIT_CLEAN;
+}
+
+/* Runs the loop over every target; returns 0 or the first report error. */
+static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
+		     struct scan_result *result, const struct report_options *ropt)
+{
+	uv_loop_t loop;
+	struct dns *dns = NULL;
+	char err[256];
+	struct scheduler *sched = malloc(sizeof(*sched));
+	if (sched == NULL || uv_loop_init(&loop) != 0) {
+		free(sched);
+		return SA_ERROR_NOMEM;
+	}
+	int rc = dns_new(&dns, &loop, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "smtp-audit: %s\n", err);
+	} else {
+		scheduler_init(sched, &loop, opt, tls, dns, result, ropt);
+		scheduler_start(sched);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		rc = sched->report_error;
+		scheduler_close(sched);
+		dns_close(dns);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT); /* lets close callbacks run */
+	uv_loop_close(&loop);
+	free(sched);
+	return rc;
+}
+
+int scan_run(const struct scan_options *opt)
+{
+	char err[512];
+	struct tls_ctx *tls = NULL;
+	struct atomic_file af = {0};
+	if (tls_ctx_new_client(&tls, opt->ca_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: --ca-file: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (opt->out_path != NULL && atomic_file_open(&af, opt->out_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: --out: %s\n", err);
+		tls_ctx_free(tls);
+		return CLI_EXIT_USAGE;
+	}
+	FILE *out = af.fp ? af.fp : stdout;
+	struct report_options ropt = {
+		.out = out,
+		.color = scan_use_color(opt, out),
+		.verbose = opt->verbose,
+		.tool_version = SA_VERSION,
+		.fail_on = opt->fail_on,
+	};
+	struct scan_result result;
+	scan_result_init(&result);
+	scan_new_id(result.scan_id);
+	result.started_ms = scan_wall_ms();
+
+	int rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
+	if (rc == 0)
+		rc = scan_loop(opt, tls, &result, &ropt);
+	result.finished_ms = scan_wall_ms();
+	scan_result_sort(&result);
+	if (rc == 0)
+		rc = opt->writer->end ? opt->writer->end(&ropt, &result) : 0;
+	if (rc == 0 && fflush(out) != 0)
+		rc = SA_ERROR_IO;
+
+	int code = scan_exit_code(opt, &result);
+	if (rc != 0) {
+		fprintf(stderr, "smtp-audit: writing the report failed: %s\n", sa_error_str(rc));
+		code = CLI_EXIT_USAGE;
+	}
+	if (af.fp != NULL) {
+		if (rc != 0)
+			atomic_file_abort(&af);
+		else if (atomic_file_commit(&af, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtp-audit: --out: %s\n", err);
+			code = CLI_EXIT_USAGE;
+		}
+	}
+	scan_result_free(&result);
+	tls_ctx_free(tls);
+	return code;
+}

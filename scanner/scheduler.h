@@ -1,0 +1,143 @@
+/*
+ * NAME
+ *	scheduler - who gets connected when: targets, hosts, probe runs
+ *
+ * DESCRIPTION
+ *	Internal to the engine (scan.c, session.c, probe_ctx.c).
+ *
+ *	Targets are pulled lazily from the target list, a bounded number at a
+ *	time, so a 100,000-target scan never holds 100,000 resolved jobs.
+ *	A name is resolved (dns.c); each address and port becomes a target
+ *	job holding one probe run per selected probe. A probe run is what a
+ *	probe sees as its struct probe_ctx: it survives reconnects.
+ *
+ *	Fairness and politeness: runs wait in a queue per host address; hosts
+ *	with waiting runs are served round-robin, within --concurrency
+ *	sessions overall, --per-host sessions per address, --rate and
+ *	--host-rate new connections per second. A host that throttles (421,
+ *	stalls) is backed off exponentially.
+ *
+ *	Only the first run of a job connects at first (the scout); the others
+ *	are released once its TCP connection succeeds, so a closed port or a
+ *	dead host costs one connection attempt (and its retries), not one per
+ *	probe.
+ */
+#ifndef SCHEDULER_H
+#define SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "dns.h"
+#include "probe.h"
+#include "report.h"
+#include "result.h"
+#include "scan_options.h"
+#include "tls_conn.h"
+
+struct session;
+struct scheduler_host;
+struct scheduler_seen;
+
+/* Sessions one probe run may use in all (reconnects included). */
+#define SCHEDULER_MAX_SESSIONS_PER_RUN 64
+
+enum probe_run_phase {
+	PROBE_RUN_HELD,    /* waits for the scout's TCP connection */
+	PROBE_RUN_WAITING, /* in its host's queue */
+	PROBE_RUN_ACTIVE,  /* a session is running it */
+	PROBE_RUN_DONE,
+};
+
+/* One probe on one target: the probe's struct probe_ctx. */
+struct probe_ctx {
+	const struct probe *probe;
+	struct target_job *job;
+	struct probe_record *record;
+	void *state;
+	struct session *session;
+	struct finding **findings;
+	size_t nfindings, findings_cap;
+	enum probe_run_phase phase;
+	bool started;          /* start() ran at least once */
+	bool concluded;
+	bool reconnect_wanted;
+	unsigned failures;     /* connection-level failures retried so far */
+	uint64_t not_before_ms;
+	struct probe_ctx *next_waiting;
+};
+
+/* One address and port. */
+struct target_job {
+	struct scheduler *sched;
+	struct scheduler_host *host;
+	struct target_result *result;
+	struct probe_target target;  /* what probes see; strings point into result */
+	struct sockaddr_storage addr;
+	char *tls_name;              /* SNI / name to verify; NULL for address targets */
+	struct probe_ctx *runs;
+	size_t nruns, ndone;
+	bool connected_once;         /* a TCP connection succeeded */
+	bool reached_smtp;           /* a greeting was received */
+	bool expired;                /* --target-timeout hit */
+	bool deadline_armed;
+	uv_timer_t deadline;
+};
+
+struct scheduler {
+	uv_loop_t *loop;
+	const struct scan_options *opt;
+	struct tls_ctx *tls;
+	struct dns *dns;
+	struct scan_result *result;
+	const struct report_options *report;
+
+	struct target_iter iter;
+	bool feeding_done;
+	unsigned dns_pending;
+	size_t jobs_active;
+	unsigned sessions_active;
+	uint64_t session_seq;
+
+	struct scheduler_host *hosts;       /* uthash by address text */
+	struct scheduler_seen *seen;        /* uthash of "address|port" already scheduled */
+	struct scheduler_host *ready_head;  /* hosts with waiting runs, round-robin */
+	struct scheduler_host *ready_tail;
+
+	uv_timer_t pump_timer;
+	uv_idle_t pump_idle;
+	bool pump_pending;
+	double tokens;                      /* --rate token bucket */
+	uint64_t tokens_at_ms;
+	int report_error;                   /* first error of the streaming writer */
+
+	char read_buf[64 * 1024];           /* shared by every session's reads */
+	char plain_buf[32 * 1024];          /* decrypted bytes, shared likewise */
+};
+
+int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_options *opt,
+		   struct tls_ctx *tls, struct dns *dns, struct scan_result *result,
+		   const struct report_options *report);
+
+/* Starts pulling targets; the loop then runs until every target is done. */
+void scheduler_start(struct scheduler *s);
+
+/* Closes the scheduler's own handles (after the loop has drained). */
+void scheduler_close(struct scheduler *s);
+
+/* ---- called by session.c ---- */
+
+/* The session's TCP connection is up (releases the job's held runs). */
+void scheduler__session_connected(struct probe_ctx *run);
+
+/* The session of run has ended and its handles are closed. reason may be NULL. */
+void scheduler__session_done(struct probe_ctx *run, enum outcome outcome, const char *reason);
+
+/* Milliseconds on the loop clock. */
+uint64_t scheduler__now(const struct scheduler *s);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * NAME
+ *	smtp_command - check and classify outgoing command lines
+ */
+#include "smtp_command.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "sa_error.h"
+
+const char *smtp_command_verb(const char *line, char *buf, size_t buflen)
+{
+	size_t n = strcspn(line, " :");
+	if (n >= buflen)
+		n = buflen - 1;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int smtp_command_check(const char *line, size_t len, bool allow_data)
+{
+	char verb[8];
+	if (len > SMTP_COMMAND_MAX || strlen(line) != len || strpbrk(line, "\r\n") != NULL)
+		return SA_ERROR_INVAL;
+	smtp_command_verb(line, verb, sizeof(verb));
+	if (!allow_data && (strcasecmp(verb, "DATA") == 0 || strcasecmp(verb, "BDAT") == 0))
+		return SA_ERROR_POLICY;
+	return 0;
+}
+
+bool smtp_command_groupable(const char *line)
+{
+	char verb[8];
+	smtp_command_verb(line, verb, sizeof(verb));
+	return strcasecmp(verb, "RSET") == 0 || strcasecmp(verb, "MAIL") == 0 ||
+	       strcasecmp(verb, "RCPT") == 0;
+}
