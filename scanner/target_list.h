@@ -37,6 +37,7 @@ struct target_list {
 	size_t nspecs, specs_cap;
 	struct target_spec *excludes;
 	size_t nexcludes, excludes_cap;
+	void *seen; /* tsearch(3) tree of spec keys: de-duplication stays O(log n) per add */
 };
 
 /* One unit of work before name resolution. */
