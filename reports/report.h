@@ -34,7 +34,7 @@ struct report_options {
 	bool color;          /* ANSI colour in text output */
 	bool verbose;        /* evidence transcripts in text output */
 	const char *tool_version;
-	enum finding_severity fail_on; /* shown in the summary */
+	enum finding_severity fail_on; /* shown in the summary; SEVERITY_COUNT means "never" */
 };
 
 struct report_writer {

@@ -50,11 +50,12 @@ void finding_free(struct finding *f);
 
 /* Replaces the detail line. */
 int finding_set_detail(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int finding_set_detailv(struct finding *f, const char *fmt, va_list ap);
+int finding_set_detailv(struct finding *f, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 int finding_add_evidence(struct finding *f, enum evidence_kind kind, const char *text);
 
-/* Adds "command" as SENT and each reply line as RECEIVED ("250-...", "250 ..."). */
+/* Adds "command" as SENT (unless NULL, e.g. for a greeting) and each reply line as RECEIVED ("250-...", "250 ..."). */
 int finding_add_exchange(struct finding *f, const char *command, const struct smtp_reply *reply);
 
 /* Severity from the catalogue. */

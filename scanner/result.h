@@ -125,7 +125,7 @@ struct scan_result {
 	size_t ntargets, targets_cap;
 };
 
-/* A zeroed target owning copies of host/address. */
+/* A zeroed target owning copies of host/address (outcome OUTCOME_COMPLETED until set). */
 struct target_result *target_result_new(const char *host, const char *address, uint16_t port,
 					bool implicit_tls);
 void target_result_free(struct target_result *t);
@@ -161,9 +161,9 @@ bool scan_result_any_completed(const struct scan_result *s);
  * The stable fingerprint of a finding on a target: lower-case hex SHA-256
  * of "host|port|public_id|variant", truncated to 32 digits (buf >= 33).
  * The address is not part of it, so a name that moves to a new address
- * keeps its findings' identity.
+ * keeps its findings' identity. Returns 0 or SA_ERROR_NOMEM.
  */
-void result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
+int result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
 			size_t buflen);
 
 #endif
