@@ -14,7 +14,10 @@
 
 #include "probe.h"
 
-#define PROBE_LIST(X) X(inventory)
+#define PROBE_LIST(X)                                                                              \
+	X(inventory)                                                                               \
+	X(auth_before_tls)                                                                         \
+	X(auth_weak_mechs)
 
 /* Every probe, in list order; *count receives their number. */
 const struct probe *const *probe_registry_all(size_t *count);

@@ -114,6 +114,7 @@ struct session {
 	bool greeted;
 	bool partial;  /* part of a reply is buffered: a stall, not silence */
 	bool quitting; /* the probe is done; drain replies in flight, then QUIT */
+	bool challenged; /* the last reply was 334: the next line is SASL data */
 	bool ending;
 	unsigned outstanding; /* replies the server owes */
 	struct smtp_reply greeting;
@@ -205,6 +206,15 @@ static void session_trace(const struct session *s, const char *dir, const char *
 		t->family == 6 ? "]" : "", t->port, s->run->probe->name, (unsigned long long)s->id,
 		dir, safe ? safe : "(out of memory)");
 	free(safe);
+}
+
+/* Probe commands are traced redacted: SASL data never reaches a transcript. */
+static void session_trace_command(struct session *s, const char *line)
+{
+	char shown[SMTP_COMMAND_MAX + 16];
+	smtp_command_redact(line, s->challenged, shown, sizeof(shown));
+	s->challenged = false;
+	session_trace(s, "C:", shown, strlen(shown));
 }
 
 static void session_trace_reply(const struct session *s, const struct smtp_reply *r)
@@ -398,7 +408,7 @@ static void session_flush(struct session *s)
 		memcpy(w->data + off, c->line, c->len);
 		memcpy(w->data + off + c->len, "\r\n", 2);
 		off += c->len + 2;
-		session_trace(s, "C:", c->line, c->len);
+		session_trace_command(s, c->line);
 		session_queue_push(&s->flight, c);
 		s->outstanding++;
 	}
@@ -511,6 +521,7 @@ static void session_on_probe_reply(struct session *s, const struct smtp_reply *r
 		if (s->flight.head == NULL)
 			session_enter(s, SESSION_QUIT);
 	} else {
+		s->challenged = r->code == 334;
 		session_deliver(s, c->tag, c->line, r);
 	}
 	free(c);
@@ -666,11 +677,34 @@ static void session_on_reply(struct session *s, const struct smtp_reply *r)
 
 /* ---- reading ---- */
 
+/* The first bytes of what the server sent, escaped, for an error message. */
+#define SESSION_PREVIEW 40
+
+static char *session_preview(const char *data, size_t len)
+{
+	char *shown = escape_visible(data, len > SESSION_PREVIEW ? SESSION_PREVIEW : len);
+	char *out = NULL;
+	if (shown != NULL && asprintf(&out, "\"%s%s\"", shown, len > SESSION_PREVIEW ? "..." : "") < 0)
+		out = NULL;
+	free(shown);
+	return out;
+}
+
 static void session_unsolicited(struct session *s, const char *data, size_t len)
 {
-	char *shown = escape_visible(data, len > 40 ? 40 : len);
-	session_end(s, OUTCOME_PROTOCOL_ERROR, "server sent %zu bytes when no reply was due: \"%s%s\"",
-		    len, shown ? shown : "", len > 40 ? "..." : "");
+	char *shown = session_preview(data, len);
+	session_end(s, OUTCOME_PROTOCOL_ERROR, "server sent %zu bytes when no reply was due: %s",
+		    len, shown ? shown : "");
+	free(shown);
+}
+
+static void session_bad_reply(struct session *s, const char *data, size_t len)
+{
+	char phrase[96];
+	char *shown = session_preview(data, len);
+	session_end(s, OUTCOME_PROTOCOL_ERROR, "bad reply while %s: %s; received %s",
+		    session_phrase(s, phrase, sizeof(phrase)), smtp_reply_parser_error(&s->parser),
+		    shown ? shown : "");
 	free(shown);
 }
 
@@ -685,15 +719,12 @@ static void session_on_plain(struct session *s, const char *data, size_t len)
 		size_t used = 0;
 		struct smtp_reply r;
 		int rc = smtp_reply_parser_feed(&s->parser, data, len, &used, &r);
-		data += used;
-		len -= used;
 		if (rc < 0) {
-			char phrase[96];
-			session_end(s, OUTCOME_PROTOCOL_ERROR, "bad reply while %s: %s",
-				    session_phrase(s, phrase, sizeof(phrase)),
-				    smtp_reply_parser_error(&s->parser));
+			session_bad_reply(s, data, len);
 			return;
 		}
+		data += used;
+		len -= used;
 		s->partial = !smtp_reply_parser_idle(&s->parser);
 		if (rc == SMTP_REPLY_NEED_MORE)
 			return;

@@ -4,6 +4,7 @@
  */
 #include "smtp_command.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,6 +29,22 @@ int smtp_command_check(const char *line, size_t len, bool allow_data)
 	if (!allow_data && (strcasecmp(verb, "DATA") == 0 || strcasecmp(verb, "BDAT") == 0))
 		return SA_ERROR_POLICY;
 	return 0;
+}
+
+const char *smtp_command_redact(const char *line, bool after_challenge, char *buf, size_t buflen)
+{
+	char verb[8];
+	if (after_challenge) {
+		snprintf(buf, buflen, "<redacted>");
+		return buf;
+	}
+	const char *mech = strchr(line, ' ');
+	const char *initial = mech ? strchr(mech + 1, ' ') : NULL;
+	if (strcasecmp(smtp_command_verb(line, verb, sizeof(verb)), "AUTH") == 0 && initial != NULL)
+		snprintf(buf, buflen, "%.*s <redacted>", (int)(initial - line), line);
+	else
+		snprintf(buf, buflen, "%s", line);
+	return buf;
 }
 
 bool smtp_command_groupable(const char *line)

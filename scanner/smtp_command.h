@@ -27,4 +27,12 @@ const char *smtp_command_verb(const char *line, char *buf, size_t buflen);
 /* RFC 2920 section 3.1: RSET, MAIL and RCPT may stand anywhere in a group. */
 bool smtp_command_groupable(const char *line);
 
+/*
+ * The line as it may be shown in a transcript: SASL data never is, not
+ * even our fake credentials. "AUTH PLAIN <initial response>" becomes
+ * "AUTH PLAIN <redacted>", and a line answering a 334 challenge
+ * (after_challenge) becomes "<redacted>". Returns buf.
+ */
+const char *smtp_command_redact(const char *line, bool after_challenge, char *buf, size_t buflen);
+
 #endif
