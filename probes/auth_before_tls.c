@@ -191,19 +191,6 @@ static int auth_before_tls_send(struct probe_ctx *ctx, enum auth_before_tls_mech
 	return probe_send(ctx, AUTH_BEFORE_TLS_TAG_AUTH, "AUTH LOGIN");
 }
 
-/* Space-separated names of the known mechanisms in set, "none" when empty. */
-static void auth_before_tls_mech_list(uint32_t set, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int a = 0; a < SMTP_AUTH_COUNT && used < len; a++)
-		if (set >> a & 1u)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
-			                         smtp_auth_name((enum smtp_auth)a));
-	if (used == 0)
-		snprintf(buf, len, "none");
-}
-
 /* ---- findings and verdict ---- */
 
 static void auth_before_tls_add_attempt(struct finding *f, enum auth_before_tls_mech m,
@@ -219,7 +206,7 @@ static void auth_before_tls_note_advertised(struct finding *f,
                                             const struct auth_before_tls_state *st)
 {
 	char list[256], note[320];
-	auth_before_tls_mech_list(st->advertised, list, sizeof(list));
+	smtp_auth_list(st->advertised, list, sizeof(list));
 	snprintf(note, sizeof(note), "AUTH mechanisms advertised before STARTTLS: %s",
 	         st->auth_advertised ? list : "none (AUTH not advertised)");
 	finding_add_evidence(f, EVIDENCE_NOTE, note);
@@ -267,7 +254,7 @@ static void auth_before_tls_report_advertised(struct probe_ctx *ctx,
 static void auth_before_tls_reason(const struct auth_before_tls_state *st, char *buf, size_t len)
 {
 	char list[256];
-	auth_before_tls_mech_list(st->advertised, list, sizeof(list));
+	smtp_auth_list(st->advertised, list, sizeof(list));
 	size_t used = (size_t)snprintf(buf, len, "AUTH before STARTTLS: %s",
 	                               st->auth_advertised ? list : "none advertised");
 	for (int m = 0; m < AUTH_BEFORE_TLS_MECH_COUNT && used < len; m++) {

@@ -70,19 +70,6 @@ struct auth_weak_mechs_state {
 	char ntlm_summary[AUTH_WEAK_MECHS_TEXT];
 };
 
-/* Space-separated names of the known mechanisms in set, "none" when empty. */
-static void auth_weak_mechs_list(uint32_t set, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int a = 0; a < SMTP_AUTH_COUNT && used < len; a++)
-		if (set >> a & 1u)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
-			                         smtp_auth_name((enum smtp_auth)a));
-	if (used == 0)
-		snprintf(buf, len, "none");
-}
-
 static uint32_t auth_weak_mechs_offered(const struct smtp_caps *caps)
 {
 	return caps != NULL && smtp_caps_has(caps, SMTP_EXT_AUTH) ? caps->auth : 0;
@@ -119,12 +106,12 @@ static void auth_weak_mechs_note_sets(struct finding *f, const struct auth_weak_
 {
 	char list[256], note[320];
 	if (!st->implicit_tls) {
-		auth_weak_mechs_list(st->clear, list, sizeof(list));
+		smtp_auth_list(st->clear, list, sizeof(list));
 		snprintf(note, sizeof(note), "AUTH mechanisms before STARTTLS: %s", list);
 		finding_add_evidence(f, EVIDENCE_NOTE, note);
 	}
 	if (st->tls_known) {
-		auth_weak_mechs_list(st->tls, list, sizeof(list));
+		smtp_auth_list(st->tls, list, sizeof(list));
 		snprintf(note, sizeof(note), "AUTH mechanisms %s: %s",
 		         st->implicit_tls ? "on the implicit TLS port" : "after STARTTLS", list);
 		finding_add_evidence(f, EVIDENCE_NOTE, note);
@@ -255,7 +242,7 @@ static void auth_weak_mechs_reason(const struct auth_weak_mechs_state *st, bool 
 	}
 	if (!weak) {
 		char list[256];
-		auth_weak_mechs_list(all, list, sizeof(list));
+		smtp_auth_list(all, list, sizeof(list));
 		snprintf(buf, len, "only %s offered, %s%s", list, auth_weak_mechs_where(st, all),
 		         context);
 		return;

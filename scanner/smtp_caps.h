@@ -11,8 +11,13 @@
  *	kept verbatim (bounded) so a report can show them. SIZE keeps its
  *	argument (0 = no limit stated).
  *
- *	The parser never fails on odd content: an unknown or malformed line is
- *	kept as unknown. It fails only on allocation failure.
+ *	Words are separated by spaces, tabs or '=' (as Postfix's SMTP client
+ *	splits them), which is what makes "AUTH=LOGIN" parse. An unknown
+ *	mechanism is kept once however often it is advertised.
+ *
+ *	The parser never fails on odd content: an unknown or malformed line
+ *	(such as "SIZE" with a non-numeric or overflowing argument) is kept as
+ *	unknown. It fails only on allocation failure.
  */
 #ifndef SMTP_CAPS_H
 #define SMTP_CAPS_H
@@ -97,6 +102,7 @@ struct smtp_caps {
 	size_t unknown_dropped; /* unknown lines beyond SMTP_CAPS_MAX_UNKNOWN */
 	char **auth_unknown;   /* unknown mechanism names, verbatim */
 	size_t nauth_unknown;
+	size_t auth_unknown_dropped; /* unknown mechanisms beyond SMTP_CAPS_MAX_UNKNOWN */
 };
 
 /*
@@ -124,6 +130,9 @@ static inline bool smtp_caps_has_auth(const struct smtp_caps *caps, enum smtp_au
 /* Canonical keyword ("8BITMIME") / mechanism name ("CRAM-MD5"). */
 const char *smtp_ext_name(enum smtp_ext ext);
 const char *smtp_auth_name(enum smtp_auth mech);
+
+/* Space-separated names of the mechanisms in a (1u << SMTP_AUTH_x) set, "none" when empty. */
+const char *smtp_auth_list(uint32_t set, char *buf, size_t buflen);
 
 /* Looks a keyword / mechanism up case-insensitively; false when unknown. */
 bool smtp_ext_lookup(const char *keyword, size_t len, enum smtp_ext *out);
