@@ -196,16 +196,35 @@ static void scheduler_job_free(uv_handle_t *h)
 	free(job);
 }
 
+/*
+ * A target is completed when at least one probe that talked to it
+ * completed; otherwise it takes the outcome of its first probe that tried.
+ * NULL when completed.
+ */
+static const struct probe_record *scheduler_job_failure(const struct target_job *job)
+{
+	const struct probe_record *first = NULL;
+	for (size_t i = 0; i < job->nruns; i++) {
+		const struct probe_record *rec = job->runs[i].record;
+		if (rec->verdict == VERDICT_NOT_APPLICABLE)
+			continue;
+		if (rec->outcome == OUTCOME_COMPLETED)
+			return NULL;
+		if (first == NULL)
+			first = rec;
+	}
+	return first;
+}
+
 static void scheduler_job_finish(struct target_job *job)
 {
 	struct scheduler *s = job->sched;
 	struct target_result *r = job->result;
-	if (job->reached_smtp) {
-		r->outcome = OUTCOME_COMPLETED;
-	} else if (job->nruns > 0) {
-		r->outcome = job->runs[0].record->outcome;
-		if (job->runs[0].record->reason != NULL)
-			r->reason = strdup(job->runs[0].record->reason);
+	const struct probe_record *failed = scheduler_job_failure(job);
+	if (failed != NULL) {
+		r->outcome = failed->outcome;
+		if (failed->reason != NULL)
+			r->reason = strdup(failed->reason);
 	}
 	/* The host is released by the event handler that got us here, once it is done with it. */
 	job->host->jobs--;
@@ -236,6 +255,19 @@ static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, co
 		run->probe->cleanup(run->state);
 	if (++job->ndone == job->nruns)
 		scheduler_job_finish(job);
+}
+
+/* What a probe concluded from replies that turned out to be out of step cannot stand. */
+static void scheduler_run_distrust(struct probe_ctx *run)
+{
+	for (size_t i = 0; i < run->nfindings; i++) {
+		finding_free(run->findings[i]);
+		free(run->findings[i]);
+	}
+	run->nfindings = 0;
+	run->concluded = false;
+	free(run->record->verdict_reason);
+	run->record->verdict_reason = NULL;
 }
 
 /* Runs that waited for the scout share its fate when it never connected. */
@@ -308,6 +340,9 @@ void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *
 					     reason ? reason : "while finishing");
 		scheduler_run_finish(run, OUTCOME_TIMEOUT, why);
 		free(why);
+	} else if (run->concluded && o == OUTCOME_PROTOCOL_ERROR) {
+		scheduler_run_distrust(run);
+		scheduler_run_finish(run, o, reason);
 	} else if (run->concluded) {
 		scheduler_run_finish(run, OUTCOME_COMPLETED, NULL);
 	} else if (run->reconnect_wanted) {

@@ -82,7 +82,6 @@ struct target_job {
 	struct probe_ctx *runs;
 	size_t nruns, ndone;
 	bool connected_once;         /* a TCP connection succeeded */
-	bool reached_smtp;           /* a greeting was received */
 	bool expired;                /* --target-timeout hit */
 	bool deadline_armed;
 	uv_timer_t deadline;

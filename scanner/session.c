@@ -604,7 +604,6 @@ static void session_on_greeting(struct session *s, const struct smtp_reply *r)
 {
 	if (r->code == 220) {
 		session_record_greeting(s, r);
-		s->run->job->reached_smtp = true;
 		if (s->run->probe->preamble == PROBE_PREAMBLE_GREETING)
 			session_start_probe(s);
 		else
@@ -638,6 +637,24 @@ static void session_on_helo_reply(struct session *s, const struct smtp_reply *r)
 	}
 }
 
+/*
+ * A success other than the one a command can get (250 to QUIT, which only
+ * answers 221) proves the replies are out of step with our commands: the
+ * server sent one nobody asked for, in a segment of its own, and every
+ * reply since was judged against the wrong command.
+ */
+static bool session_out_of_step(struct session *s, const struct smtp_reply *r, const char *command)
+{
+	int expected = strcmp(command, "QUIT") == 0 ? 221 : 220;
+	if (smtp_reply_class(r) != 2 || r->code == expected)
+		return false;
+	session_end(s, OUTCOME_PROTOCOL_ERROR,
+		    "replies out of step: %d to %s, which only answers %d (the server sent a reply "
+		    "nobody asked for)",
+		    r->code, command, expected);
+	return true;
+}
+
 static void session_on_reply(struct session *s, const struct smtp_reply *r)
 {
 	session_trace_reply(s, r);
@@ -656,7 +673,7 @@ static void session_on_reply(struct session *s, const struct smtp_reply *r)
 	case SESSION_STARTTLS:
 		if (r->code == 220)
 			session_enter(s, SESSION_TLS_HANDSHAKE);
-		else
+		else if (!session_out_of_step(s, r, "STARTTLS"))
 			session_deliver(s, s->starttls_tag, "STARTTLS", r);
 		break;
 	case SESSION_EHLO_TLS:
@@ -668,7 +685,8 @@ static void session_on_reply(struct session *s, const struct smtp_reply *r)
 		session_on_probe_reply(s, r);
 		break;
 	case SESSION_QUIT:
-		session_end(s, OUTCOME_COMPLETED, NULL);
+		if (!session_out_of_step(s, r, "QUIT"))
+			session_end(s, OUTCOME_COMPLETED, NULL);
 		break;
 	default:
 		assert(!"reply in a state that expects none");

@@ -1,0 +1,432 @@
+/*
+ * NAME
+ *	test_scan_lab - the real smtp-audit binary against smtp-lab personas
+ *
+ * DESCRIPTION
+ *	Each test starts smtp-lab on loopback (port 0, real ports from its
+ *	ready file), runs smtp-audit with -o json and short timeouts, parses
+ *	the report with jansson and asserts outcomes, host facts and what the
+ *	lab's command log says the scanner sent. Hostile personas must end in
+ *	their outcome within a computed bound and never poison other targets.
+ *	Every test has a criterion timeout and stops its lab in .fini.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "run.h"
+
+static struct lab lab;
+
+static void stop_lab(void)
+{
+	lab_stop(&lab);
+}
+
+static void start_lab(const char *const specs[], size_t n)
+{
+	cr_assert_eq(lab_start(&lab, specs, n, NULL), 0, "smtp-lab did not start");
+}
+
+/* Scanner options every test uses: fast failure, no politeness delays on loopback. */
+#define SCAN_BASE SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--host-rate", "0", \
+	"--helo", "scanner.example.net"
+
+struct scan {
+	struct run_result run;
+	json_t *json;
+};
+
+static void scan_run(struct scan *s, const char *const argv[], double timeout_s)
+{
+	json_error_t jerr;
+	cr_assert_eq(run_command(argv, timeout_s, NULL, &s->run), 0);
+	cr_assert_not(s->run.timed_out, "smtp-audit did not finish within %.0f s", timeout_s);
+	s->json = json_loads(s->run.out, 0, &jerr);
+	cr_assert_not_null(s->json, "not JSON (%s): %s\nstderr: %s", jerr.text, s->run.out,
+			   s->run.err);
+}
+
+static void scan_free(struct scan *s)
+{
+	json_decref(s->json);
+	run_result_free(&s->run);
+}
+
+static json_t *target_at(const struct scan *s, const char *target)
+{
+	json_t *targets = json_object_get(s->json, "targets");
+	size_t i;
+	json_t *t;
+	json_array_foreach(targets, i, t) {
+		char buf[128];
+		const char *addr = json_string_value(json_object_get(t, "address"));
+		int port = (int)json_integer_value(json_object_get(t, "port"));
+		snprintf(buf, sizeof(buf), strchr(addr ? addr : "", ':') ? "[%s]:%d" : "%s:%d",
+			 addr ? addr : "", port);
+		if (strcmp(buf, target) == 0)
+			return t;
+	}
+	cr_assert_fail("target %s not in the report: %s", target, s->run.out);
+	return NULL;
+}
+
+static const char *str_at(json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	return v ? v : "";
+}
+
+static bool array_has(json_t *array, const char *value)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(array, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), value) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void assert_outcome(json_t *t, const char *outcome, const char *reason_part)
+{
+	cr_assert_str_eq(str_at(t, "outcome"), outcome, "outcome %s (reason: %s)",
+			 str_at(t, "outcome"), str_at(t, "reason"));
+	if (reason_part != NULL)
+		cr_assert(strstr(str_at(t, "reason"), reason_part) != NULL, "reason: %s",
+			  str_at(t, "reason"));
+}
+
+/*
+ * An unsolicited reply is caught where it arrives: in the segment of the
+ * reply before it ("no reply was due"), or later, when a reply shows the
+ * dialog is out of step ("250 to QUIT").
+ */
+static void assert_early_talker_caught(json_t *t)
+{
+	assert_outcome(t, "protocol-error", NULL);
+	const char *reason = str_at(t, "reason");
+	cr_assert(strstr(reason, "no reply was due") != NULL || strstr(reason, "out of step") != NULL,
+		  "reason: %s", reason);
+}
+
+/* A free loopback port nobody listens on. */
+static unsigned closed_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+TestSuite(scan_lab, .fini = stop_lab, .timeout = 180);
+
+Test(scan_lab, hardened_inventory_records_both_capability_sets)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened"};
+	char target[80];
+	struct scan s;
+	start_lab(specs, 1);
+	lab_target(&lab, "hardened", target, sizeof(target));
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", target, NULL};
+	scan_run(&s, argv, 60);
+	cr_assert_eq(s.run.exit_code, 0, "stderr: %s", s.run.err);
+	json_t *t = target_at(&s, target);
+	assert_outcome(t, "completed", NULL);
+	cr_assert(strstr(str_at(t, "banner"), "Postfix") != NULL);
+	cr_assert_str_eq(str_at(json_object_get(t, "software"), "name"), "Postfix");
+	json_t *caps = json_object_get(t, "capabilities");
+	json_t *plain = json_object_get(caps, "plaintext"), *tls = json_object_get(caps, "tls");
+	cr_assert(array_has(json_object_get(plain, "extensions"), "STARTTLS"));
+	cr_assert(array_has(json_object_get(plain, "extensions"), "PIPELINING"));
+	cr_assert_eq(json_array_size(json_object_get(plain, "auth")), 0, "no AUTH before TLS");
+	cr_assert_not(array_has(json_object_get(tls, "extensions"), "STARTTLS"));
+	cr_assert(array_has(json_object_get(tls, "auth"), "PLAIN"));
+	json_t *facts = json_object_get(t, "tls");
+	cr_assert(json_is_object(facts));
+	cr_assert(strncmp(str_at(facts, "version"), "TLSv1.", 6) == 0);
+	cr_assert(json_is_false(json_object_get(facts, "trusted")), "self-signed lab certificate");
+	cr_assert_eq(lab_log_count(&lab, " C: STARTTLS"), 1);
+	cr_assert_eq(lab_log_count(&lab, " C: EHLO scanner.example.net"), 2);
+	cr_assert_eq(lab_log_count(&lab, " C: MAIL"), 0);
+	cr_assert_eq(lab_log_count(&lab, " C: DATA"), 0);
+	scan_free(&s);
+}
+
+Test(scan_lab, implicit_tls_listener)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened,tls"};
+	char target[80], port[16];
+	struct scan s;
+	start_lab(specs, 1);
+	lab_target(&lab, "hardened", target, sizeof(target));
+	snprintf(port, sizeof(port), "%u", lab.listeners[0].port);
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", "--tls-ports", port, target, NULL};
+	scan_run(&s, argv, 60);
+	json_t *t = target_at(&s, target);
+	assert_outcome(t, "completed", NULL);
+	cr_assert(json_is_true(json_object_get(t, "implicit_tls")));
+	json_t *caps = json_object_get(t, "capabilities");
+	cr_assert(json_is_null(json_object_get(caps, "plaintext")));
+	cr_assert(json_is_object(json_object_get(caps, "tls")));
+	cr_assert(json_is_object(json_object_get(t, "tls")));
+	cr_assert_eq(lab_log_count(&lab, " C: STARTTLS"), 0);
+	scan_free(&s);
+}
+
+Test(scan_lab, ipv6_listener)
+{
+	const char *specs[] = {"[::1]:0=no-starttls"};
+	char target[80];
+	struct scan s;
+	start_lab(specs, 1);
+	lab_target(&lab, "no-starttls", target, sizeof(target));
+	cr_assert(strncmp(target, "[::1]:", 6) == 0, "target %s", target);
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", target, NULL};
+	scan_run(&s, argv, 60);
+	json_t *t = target_at(&s, target);
+	assert_outcome(t, "completed", NULL);
+	json_t *probes = json_object_get(t, "probes");
+	cr_assert_str_eq(str_at(json_array_get(probes, 0), "verdict_reason"),
+			 "STARTTLS not advertised");
+	scan_free(&s);
+}
+
+/* Every hostile persona in one scan, next to a healthy one that must not suffer. */
+Test(scan_lab, hostile_servers_end_in_their_outcome)
+{
+	const char *specs[] = {
+		"127.0.0.1:0=hardened",	   "127.0.0.1:0=tarpit",	 "127.0.0.1:0=never-greets",
+		"127.0.0.1:0=garbage",	   "127.0.0.1:0=long-line",	 "127.0.0.1:0=endless-multiline",
+		"127.0.0.1:0=close-after-banner", "127.0.0.1:0=tls-junk", "127.0.0.1:0=early-talker",
+		"127.0.0.1:0=reset-mid-reply",
+	};
+	size_t n = sizeof(specs) / sizeof(specs[0]);
+	char targets[10][80];
+	const char *argv[64] = {SCAN_BASE, "--probes", "inventory", "--greeting-timeout", "3s",
+				"--reply-timeout", "3s", "--tls-timeout", "3s"};
+	size_t argc = 0;
+	while (argv[argc] != NULL)
+		argc++;
+	start_lab(specs, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(targets[i], sizeof(targets[i]), "%s:%u", lab.listeners[i].address,
+			 lab.listeners[i].port);
+		argv[argc++] = targets[i];
+	}
+	argv[argc] = NULL;
+	struct scan s;
+	scan_run(&s, argv, 60);
+	/* Bound: every target is judged within its own timeouts (3 s each, run concurrently). */
+	cr_assert_lt(s.run.seconds, 20.0, "scan took %.1f s", s.run.seconds);
+	assert_outcome(target_at(&s, targets[0]), "completed", NULL);
+	assert_outcome(target_at(&s, targets[1]), "throttled", "stalls");
+	assert_outcome(target_at(&s, targets[2]), "timeout", "greeting");
+	assert_outcome(target_at(&s, targets[3]), "protocol-error", NULL);
+	assert_outcome(target_at(&s, targets[4]), "protocol-error", "exceeds");
+	assert_outcome(target_at(&s, targets[5]), "protocol-error", NULL);
+	assert_outcome(target_at(&s, targets[6]), "closed", NULL);
+	assert_outcome(target_at(&s, targets[7]), "tls-error", NULL);
+	assert_early_talker_caught(target_at(&s, targets[8]));
+	assert_outcome(target_at(&s, targets[9]), "closed", NULL);
+	cr_assert_eq(s.run.exit_code, 0, "one target completed without findings");
+	cr_assert_null(memchr(s.run.out, 0x1b, strlen(s.run.out)), "raw ESC in JSON");
+	scan_free(&s);
+}
+
+Test(scan_lab, hostile_bytes_are_escaped_in_text)
+{
+	const char *specs[] = {"127.0.0.1:0=garbage", "127.0.0.1:0=early-talker"};
+	char t1[80], t2[80];
+	struct run_result r;
+	start_lab(specs, 2);
+	lab_target(&lab, "garbage", t1, sizeof(t1));
+	lab_target(&lab, "early-talker", t2, sizeof(t2));
+	const char *argv[] = {SA_AUDIT_BIN, "--retries", "0", "--color", "never", "-v",
+			      "--probes", "inventory", "--reply-timeout", "3s", t1, t2, NULL};
+	cr_assert_eq(run_command(argv, 60, NULL, &r), 0);
+	/* The garbage persona sends ESC, NUL and 0xff: none may reach the terminal raw. */
+	cr_assert_null(memchr(r.out, 0x1b, strlen(r.out)), "raw ESC in the report");
+	cr_assert_null(memchr(r.err, 0x1b, strlen(r.err)), "raw ESC in the -v transcript");
+	cr_assert(strstr(r.err, "\\x1b") != NULL || strstr(r.out, "\\x1b") != NULL,
+		  "escaped ESC should be shown: %s", r.err);
+	cr_assert(strstr(r.out, "no reply was due") != NULL || strstr(r.out, "out of step") != NULL,
+		  "early talker caught: %s", r.out);
+	run_result_free(&r);
+}
+
+Test(scan_lab, refused_port_and_exit_code_3)
+{
+	char target[64];
+	struct scan s;
+	snprintf(target, sizeof(target), "127.0.0.1:%u", closed_port());
+	const char *argv[] = {SCAN_BASE, target, NULL};
+	scan_run(&s, argv, 30);
+	cr_assert_eq(s.run.exit_code, 3);
+	assert_outcome(target_at(&s, target), "refused", "refused");
+	json_t *probes = json_object_get(target_at(&s, target), "probes");
+	size_t i;
+	json_t *p;
+	json_array_foreach(probes, i, p) {
+		cr_assert_str_eq(str_at(p, "verdict"), "inconclusive");
+	}
+	scan_free(&s);
+}
+
+Test(scan_lab, unresolvable_name_does_not_stop_others)
+{
+	const char *specs[] = {"127.0.0.1:0=no-starttls"};
+	char target[80];
+	struct scan s;
+	start_lab(specs, 1);
+	lab_target(&lab, "no-starttls", target, sizeof(target));
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", "-p", "25",
+			      "mail.nonexistent.invalid", target, NULL};
+	scan_run(&s, argv, 30);
+	cr_assert_eq(s.run.exit_code, 0, "stderr %s", s.run.err);
+	assert_outcome(target_at(&s, target), "completed", NULL);
+	json_t *targets = json_object_get(s.json, "targets");
+	bool found = false;
+	size_t i;
+	json_t *t;
+	json_array_foreach(targets, i, t) {
+		if (strcmp(str_at(t, "host"), "mail.nonexistent.invalid") == 0) {
+			found = true;
+			assert_outcome(t, "unresolvable", "mail.nonexistent.invalid");
+			cr_assert(json_is_null(json_object_get(t, "address")));
+		}
+	}
+	cr_assert(found);
+	scan_free(&s);
+}
+
+Test(scan_lab, only_unresolvable_exits_3)
+{
+	struct scan s;
+	const char *argv[] = {SCAN_BASE, "-p", "25", "a.invalid", "b.invalid", NULL};
+	scan_run(&s, argv, 30);
+	cr_assert_eq(s.run.exit_code, 3);
+	cr_assert_eq(json_array_size(json_object_get(s.json, "targets")), 2);
+	scan_free(&s);
+}
+
+/* Criterion re-executes its workers: parameters hold arrays, never pointers. */
+struct bad_args {
+	char args[3][48];
+	char culprit[48];
+};
+
+static struct bad_args bad_cases[] = {
+	{{"--no-such-option", "127.0.0.1"}, "no-such-option"},
+	{{"-p", "0", "127.0.0.1"}, "port 0"},
+	{{"-p", "65536", "127.0.0.1"}, "65536"},
+	{{"mx1:70000"}, "70000"},
+	{{"10.0.0.0/8"}, "10.0.0.0/8"},
+	{{"-f", "/nonexistent/targets.txt"}, "/nonexistent/targets.txt"},
+	{{"--per-host", "0", "127.0.0.1"}, "per-host"},
+	{{"--reply-timeout", "soon", "127.0.0.1"}, "soon"},
+	{{"-o", "xml", "127.0.0.1"}, "xml"},
+	{{"--probes", "nonesuch", "127.0.0.1"}, "nonesuch"},
+	{{"--fail-on", "urgent", "127.0.0.1"}, "urgent"},
+	{{"[::1", "127.0.0.1"}, "[::1"},
+	{{""}, "no targets"},
+};
+
+ParameterizedTestParameters(scan_lab, bad_arguments_exit_2)
+{
+	return cr_make_param_array(struct bad_args, bad_cases,
+				   sizeof(bad_cases) / sizeof(bad_cases[0]));
+}
+
+ParameterizedTest(struct bad_args *c, scan_lab, bad_arguments_exit_2)
+{
+	const char *argv[8] = {SA_AUDIT_BIN};
+	size_t n = 1;
+	for (size_t i = 0; i < 3 && c->args[i][0] != '\0'; i++)
+		argv[n++] = c->args[i];
+	argv[n] = NULL;
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 10, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 2, "exit %d for %s", r.exit_code, c->culprit);
+	cr_assert(strstr(r.err, c->culprit) != NULL, "stderr does not name '%s': %s", c->culprit,
+		  r.err);
+	cr_assert_str_eq(r.out, "", "nothing on stdout for a usage error");
+	run_result_free(&r);
+}
+
+Test(scan_lab, targets_from_file_and_stdin)
+{
+	const char *specs[] = {"127.0.0.1:0=no-starttls", "127.0.0.1:0=hardened"};
+	char t1[80], t2[80], path[320];
+	start_lab(specs, 2);
+	lab_target(&lab, "no-starttls", t1, sizeof(t1));
+	lab_target(&lab, "hardened", t2, sizeof(t2));
+	snprintf(path, sizeof(path), "%s/targets.txt", lab.dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "# mail servers\n\n%s   # the first one\r\n", t1);
+	fclose(f);
+	char *stdin_text;
+	cr_assert(asprintf(&stdin_text, "%s\n# done\n", t2) > 0);
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", "-f", path, "-f", "-", NULL};
+	struct scan s = {0};
+	cr_assert_eq(run_command(argv, 60, stdin_text, &s.run), 0);
+	s.json = json_loads(s.run.out, 0, NULL);
+	cr_assert_not_null(s.json, "stderr: %s", s.run.err);
+	assert_outcome(target_at(&s, t1), "completed", NULL);
+	assert_outcome(target_at(&s, t2), "completed", NULL);
+	cr_assert_eq(json_array_size(json_object_get(s.json, "targets")), 2);
+	free(stdin_text);
+	scan_free(&s);
+}
+
+Test(scan_lab, json_report_validates_and_out_is_atomic)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened"};
+	char target[80], out[320], cmd[1024];
+	start_lab(specs, 1);
+	lab_target(&lab, "hardened", target, sizeof(target));
+	snprintf(out, sizeof(out), "%s/report.json", lab.dir);
+	const char *argv[] = {SCAN_BASE, "--out", out, target, NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 60, NULL, &r), 0);
+	cr_assert_str_eq(r.out, "", "--out leaves stdout empty");
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 %s/scripts/validate-json.py %s/tests/schema/smtp-audit-report.schema.json %s",
+		 SA_SOURCE_DIR, SA_SOURCE_DIR, out);
+	cr_assert_eq(system(cmd), 0, "schema validation failed");
+	snprintf(cmd, sizeof(cmd), "ls -a %s | grep -c '^\\.report.json' > /dev/null", lab.dir);
+	cr_assert_neq(system(cmd), 0, "a temporary file was left behind");
+	run_result_free(&r);
+}
+
+Test(scan_lab, cidr_and_exclusion)
+{
+	const char *specs[] = {"127.0.0.1:0=no-starttls"};
+	char port[16];
+	struct scan s;
+	start_lab(specs, 1);
+	snprintf(port, sizeof(port), "%u", lab.listeners[0].port);
+	/* 127.0.0.0/30 is four addresses; exclude two; .1 answers, .2 refuses. */
+	const char *argv[] = {SCAN_BASE, "--probes", "inventory", "-p", port, "--exclude",
+			      "127.0.0.0,127.0.0.3", "127.0.0.0/30", NULL};
+	scan_run(&s, argv, 60);
+	json_t *targets = json_object_get(s.json, "targets");
+	cr_assert_eq(json_array_size(targets), 2, "%s", s.run.out);
+	cr_assert_str_eq(str_at(json_array_get(targets, 0), "address"), "127.0.0.1");
+	cr_assert_str_eq(str_at(json_array_get(targets, 0), "outcome"), "completed");
+	cr_assert_str_eq(str_at(json_array_get(targets, 1), "address"), "127.0.0.2");
+	cr_assert_str_eq(str_at(json_array_get(targets, 1), "outcome"), "refused");
+	scan_free(&s);
+}
