@@ -1,0 +1,1689 @@
+/*
+ * NAME
+ *	test_lab - integration tests of smtp-lab, driven by a raw client
+ *
+ * DESCRIPTION
+ *	Each test starts its own smtp-lab (tests/support/lab.h) and talks to
+ *	it with the small socket client below (plus tls_conn for STARTTLS and
+ *	implicit TLS), never with the scanner. Covered: the ready file, the
+ *	greeting and EHLO capabilities of every persona, transcripts of the
+ *	recipient, HELO, AUTH and session rules, STARTTLS and implicit TLS,
+ *	the NTLM and DIGEST-MD5 challenges, the command log, --delay-ms,
+ *	pipelining, IPv6, every hostile persona, many concurrent clients,
+ *	bounded memory under a flood, SIGTERM, and the command line.
+ *
+ *	Every wait is bounded and every test stops its lab in .fini.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "lab.h"
+#include "result.h"
+#include "run.h"
+#include "sa_error.h"
+#include "tls_conn.h"
+
+#define CLIENT_BUF (256 * 1024)
+#define REPLY_MS   5000
+#define QUIET_MS   300
+#define TARGET_MAX 80
+
+static struct lab lab;
+
+static void stop_lab(void)
+{
+	lab_stop(&lab);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/*
+ * Criterion copies a parameter byte by byte into a fresh test process,
+ * where pointers into the runner's memory mean nothing. The case tables
+ * hold strings, so a test's parameter is an index into its table.
+ */
+static struct criterion_test_params table_indices(size_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ids[i] = i;
+	return cr_make_param_array(size_t, ids, n);
+}
+
+static void start_lab(const char *const specs[], size_t n, const char *const extra[])
+{
+	int rc = lab_start(&lab, specs, n, extra);
+	cr_assert_eq(rc, 0, "lab_start: %s", sa_error_str(rc));
+}
+
+static void start_one(const char *spec)
+{
+	const char *specs[] = {spec};
+	start_lab(specs, 1, NULL);
+}
+
+/* ---- a tiny SMTP client ---- */
+
+struct client {
+	int fd;
+	struct tls_ctx *ctx;
+	struct tls_conn *tls;
+	char *buf; /* plaintext received and not yet consumed */
+	size_t len;
+	bool eof;
+	int err; /* errno of a failed recv */
+};
+
+static void parse_target(const char *target, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	char host[64];
+	const char *colon = strrchr(target, ':');
+	cr_assert_not_null(colon, "target %s", target);
+	bool v6 = target[0] == '[';
+	size_t len = (size_t)(colon - target) - (v6 ? 2 : 0);
+	cr_assert_lt(len, sizeof(host));
+	memcpy(host, target + (v6 ? 1 : 0), len);
+	host[len] = '\0';
+	uint16_t port = (uint16_t)atoi(colon + 1);
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		cr_assert_eq(inet_pton(AF_INET6, host, &sin6->sin6_addr), 1, "%s", host);
+		*sslen = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		cr_assert_eq(inet_pton(AF_INET, host, &sin->sin_addr), 1, "%s", host);
+		*sslen = sizeof(*sin);
+	}
+}
+
+/* Connects to target ("127.0.0.1:25", "[::1]:25"), from source when given. */
+static void client_open(struct client *c, const char *target, const char *source)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	*c = (struct client){.fd = -1};
+	c->buf = malloc(CLIENT_BUF);
+	cr_assert_not_null(c->buf);
+	parse_target(target, &ss, &sslen);
+	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(c->fd, 0);
+	if (source != NULL) {
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		cr_assert_eq(inet_pton(AF_INET, source, &src.sin_addr), 1);
+		cr_assert_eq(bind(c->fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind %s: %s",
+		             source, strerror(errno));
+	}
+	cr_assert_eq(connect(c->fd, (struct sockaddr *)&ss, sslen), 0, "connect %s: %s", target,
+	             strerror(errno));
+}
+
+static void client_open_persona(struct client *c, const char *persona)
+{
+	char target[TARGET_MAX];
+	cr_assert_not_null(lab_target(&lab, persona, target, sizeof(target)), "no %s", persona);
+	client_open(c, target, NULL);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	tls_conn_free(c->tls);
+	tls_ctx_free(c->ctx);
+	free(c->buf);
+	*c = (struct client){.fd = -1};
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		cr_assert_gt(n, 0, "send: %s", strerror(errno));
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+static void client_flush_tls(struct client *c)
+{
+	char *out;
+	size_t outlen;
+	while (tls_conn_take_output(c->tls, &out, &outlen) == 0) {
+		send_all(c->fd, out, outlen);
+		free(out);
+	}
+}
+
+static void client_send(struct client *c, const char *data, size_t len)
+{
+	if (c->tls == NULL) {
+		send_all(c->fd, data, len);
+		return;
+	}
+	cr_assert_eq(tls_conn_write(c->tls, data, len), 0);
+	client_flush_tls(c);
+}
+
+static void client_send_line(struct client *c, const char *line)
+{
+	client_send(c, line, strlen(line));
+	client_send(c, "\r\n", 2);
+}
+
+/* Raw bytes from the socket: > 0 read, 0 timeout, -1 EOF or error. */
+static ssize_t raw_recv(struct client *c, char *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0;
+	ssize_t n = recv(c->fd, buf, cap, 0);
+	if (n == 0)
+		c->eof = true;
+	if (n < 0)
+		c->err = errno;
+	return n > 0 ? n : -1;
+}
+
+static void client_append(struct client *c, const char *data, size_t len)
+{
+	cr_assert_leq(c->len + len, CLIENT_BUF, "client buffer full");
+	memcpy(c->buf + c->len, data, len);
+	c->len += len;
+}
+
+/* Moves what TLS already decrypted into buf: true when there was some. */
+static bool client_drain_tls(struct client *c)
+{
+	char plain[16384];
+	size_t got;
+	bool any = false;
+	while (tls_conn_read(c->tls, plain, sizeof(plain), &got) == 0) {
+		client_append(c, plain, got);
+		any = true;
+	}
+	return any;
+}
+
+/* Waits for more plaintext: true when some arrived. */
+static bool client_fill(struct client *c, int timeout_ms)
+{
+	char raw[16384];
+	/* Records that came with the handshake's last flight are already buffered. */
+	if (c->tls != NULL && client_drain_tls(c))
+		return true;
+	ssize_t n = raw_recv(c, raw, sizeof(raw), timeout_ms);
+	if (n <= 0)
+		return false;
+	if (c->tls == NULL) {
+		client_append(c, raw, (size_t)n);
+		return true;
+	}
+	cr_assert_eq(tls_conn_feed(c->tls, raw, (size_t)n), 0);
+	client_drain_tls(c);
+	return true;
+}
+
+/* Length of the first complete reply in buf, 0 if none yet. */
+static size_t reply_length(const char *buf, size_t len)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		const char *line = buf + start;
+		size_t linelen = i + 1 - start;
+		bool more = linelen >= 4 && isdigit((unsigned char)line[0]) &&
+		            isdigit((unsigned char)line[1]) && isdigit((unsigned char)line[2]) &&
+		            line[3] == '-';
+		if (!more)
+			return i + 1;
+		start = i + 1;
+	}
+	return 0;
+}
+
+static double elapsed_since(double start)
+{
+	return now_s() - start;
+}
+
+/* The next complete reply (malloc'ed), or NULL when none came within timeout_ms. */
+static char *client_reply(struct client *c, int timeout_ms)
+{
+	double start = now_s();
+	size_t n;
+	while ((n = reply_length(c->buf, c->len)) == 0) {
+		int left = timeout_ms - (int)(elapsed_since(start) * 1000);
+		if (left <= 0 || !client_fill(c, left))
+			return NULL;
+	}
+	char *reply = strndup(c->buf, n);
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+	return reply;
+}
+
+/* Sends line (CRLF added, NULL sends nothing) and asserts the reply starts with expect. */
+static void client_expect(struct client *c, const char *line, const char *expect)
+{
+	if (line != NULL)
+		client_send_line(c, line);
+	char *reply = client_reply(c, REPLY_MS);
+	cr_assert_not_null(reply, "no reply to '%s' (expected '%s')", line ? line : "(greeting)",
+	                   expect);
+	cr_assert(strncmp(reply, expect, strlen(expect)) == 0, "to '%s' got '%s', expected '%s'",
+	          line ? line : "(greeting)", reply, expect);
+	free(reply);
+}
+
+/* The reply to line (malloc'ed); asserts one came. */
+static char *client_ask(struct client *c, const char *line)
+{
+	client_send_line(c, line);
+	char *reply = client_reply(c, REPLY_MS);
+	cr_assert_not_null(reply, "no reply to '%s'", line);
+	return reply;
+}
+
+/* Client side of a TLS handshake; bytes already buffered after the 220 belong to TLS. */
+static int client_handshake(struct client *c)
+{
+	char err[256], raw[16384];
+	int rc = tls_ctx_new_client(&c->ctx, NULL, err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s", err);
+	c->tls = tls_conn_new(c->ctx, "mx.lab.test");
+	cr_assert_not_null(c->tls);
+	if (c->len > 0)
+		cr_assert_eq(tls_conn_feed(c->tls, c->buf, c->len), 0);
+	c->len = 0;
+	double deadline = now_s() + REPLY_MS / 1000.0;
+	for (;;) {
+		rc = tls_conn_handshake(c->tls);
+		client_flush_tls(c);
+		if (rc != SA_ERROR_AGAIN)
+			return rc;
+		if (now_s() > deadline)
+			return SA_ERROR_TIMEOUT;
+		ssize_t n = raw_recv(c, raw, sizeof(raw), 200);
+		if (n < 0)
+			return SA_ERROR_CLOSED;
+		if (n > 0 && tls_conn_feed(c->tls, raw, (size_t)n) != 0)
+			return SA_ERROR_TOOBIG;
+	}
+}
+
+static void client_starttls(struct client *c)
+{
+	client_expect(c, "STARTTLS", "220 2.0.0 Ready to start TLS");
+	int rc = client_handshake(c);
+	cr_assert_eq(rc, 0, "handshake: %s (%s)", sa_error_str(rc), tls_conn_error(c->tls));
+}
+
+/* Whether a reply has a line whose text (after "250-"/"250 ") is exactly text. */
+static bool reply_has_line(const char *reply, const char *text)
+{
+	size_t tlen = strlen(text);
+	for (const char *line = reply; *line != '\0';) {
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			return false;
+		if ((size_t)(end - line) == tlen + 4 && strncmp(line + 4, text, tlen) == 0)
+			return true;
+		line = end + 2;
+	}
+	return false;
+}
+
+/* Whether a reply has a line whose text starts with word. */
+static bool reply_has_word(const char *reply, const char *word)
+{
+	for (const char *line = reply; *line != '\0';) {
+		if (strlen(line) > 4 && strncmp(line + 4, word, strlen(word)) == 0)
+			return true;
+		const char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			return false;
+		line = end + 2;
+	}
+	return false;
+}
+
+/* Reads raw bytes until nothing more comes within quiet_ms (or cap is reached). */
+static size_t read_until_quiet(struct client *c, char *buf, size_t cap, int quiet_ms)
+{
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t n = raw_recv(c, buf + len, cap - len, quiet_ms);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	return len;
+}
+
+/* ---- the ready file ---- */
+
+Test(lab, ready_file_lists_real_ports, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened", "127.0.0.1:0=open-relay,tls",
+	                       "127.0.0.1:0=weak-mechs"};
+	start_lab(specs, 3, NULL);
+	cr_assert_eq(lab.nlisteners, 3);
+	static const char *const personas[] = {"hardened", "open-relay", "weak-mechs"};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_str_eq(lab.listeners[i].address, "127.0.0.1");
+		cr_assert_str_eq(lab.listeners[i].persona, personas[i]);
+		cr_assert_eq(lab.listeners[i].tls, i == 1);
+		cr_assert_gt(lab.listeners[i].port, 0);
+		for (size_t j = 0; j < i; j++)
+			cr_assert_neq(lab.listeners[i].port, lab.listeners[j].port);
+	}
+	char target[TARGET_MAX], want[TARGET_MAX];
+	snprintf(want, sizeof(want), "127.0.0.1:%u", (unsigned)lab.listeners[2].port);
+	cr_assert_str_eq(lab_target(&lab, "weak-mechs", target, sizeof(target)), want);
+	cr_assert_null(lab_target(&lab, "tarpit", target, sizeof(target)));
+
+	struct client c;
+	client_open_persona(&c, "weak-mechs");
+	client_expect(&c, NULL, "220 ");
+	client_close(&c);
+}
+
+/* ---- greetings ---- */
+
+struct greeting_case {
+	const char *persona;
+	const char *greeting;
+};
+
+static const struct greeting_case greeting_cases[] = {
+    {"hardened", "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab hardened]\r\n"},
+    {"open-relay",
+     "220 mx.lab.test ESMTP Sendmail 8.17.1.9/8.17.1.9/Debian-2 [smtp-lab open-relay]\r\n"},
+    {"accept-all", "220 mx.lab.test ESMTP OpenSMTPD [smtp-lab accept-all]\r\n"},
+    {"auth-before-tls", "220 mx.lab.test ESMTP Exim 4.96 [smtp-lab auth-before-tls]\r\n"},
+    {"auth-anonymous", "220 mx.lab.test ESMTP Exim 4.94.2 [smtp-lab auth-anonymous]\r\n"},
+    {"weak-mechs", "220 mx.lab.test Microsoft ESMTP MAIL Service ready [smtp-lab weak-mechs]\r\n"},
+    {"lax-helo",
+     "220 mx.lab.test ESMTP Sendmail 8.17.1.9/8.17.1.9/Debian-2 [smtp-lab lax-helo]\r\n"},
+    {"no-starttls", "220 mx.lab.test ESMTP Postfix (Ubuntu) [smtp-lab no-starttls]\r\n"},
+    {"tls-only-submission",
+     "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab tls-only-submission]\r\n"},
+    {"vrfy-enum", "220 mx.lab.test ESMTP Sendmail 8.15.2/8.15.2 [smtp-lab vrfy-enum]\r\n"},
+    {"tls-junk", "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab tls-junk]\r\n"},
+    {"reset-mid-reply",
+     "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab reset-mid-reply]\r\n"},
+};
+
+ParameterizedTestParameters(lab, greeting_per_persona)
+{
+	static size_t ids[COUNT(greeting_cases)];
+	return table_indices(ids, COUNT(greeting_cases));
+}
+
+ParameterizedTest(size_t *id, lab, greeting_per_persona, .timeout = 30, .fini = stop_lab)
+{
+	const struct greeting_case *gc = &greeting_cases[*id];
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:0=%s", gc->persona);
+	start_one(spec);
+	struct client c;
+	client_open_persona(&c, gc->persona);
+	char *reply = client_reply(&c, REPLY_MS);
+	cr_assert_not_null(reply);
+	cr_assert_str_eq(reply, gc->greeting);
+	free(reply);
+	client_close(&c);
+}
+
+/* ---- EHLO capabilities, before and after STARTTLS ---- */
+
+#define CAPS_MAX 6
+
+struct caps_case {
+	const char *persona;
+	bool after_tls;
+	const char *present[CAPS_MAX]; /* exact capability lines */
+	const char *absent[CAPS_MAX];  /* keywords no line may start with */
+};
+
+static const struct caps_case caps_cases[] = {
+    {"hardened",
+     false,
+     {"mx.lab.test", "PIPELINING", "SIZE 10240000", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME"},
+     {"AUTH", "VRFY", "CHUNKING"}},
+    {"hardened", true, {"PIPELINING", "AUTH PLAIN LOGIN", "8BITMIME"}, {"STARTTLS", "VRFY"}},
+    {"auth-before-tls", false, {"AUTH PLAIN LOGIN", "STARTTLS"}, {"VRFY"}},
+    {"auth-before-tls", true, {"AUTH PLAIN LOGIN"}, {"STARTTLS"}},
+    {"auth-anonymous", false, {"AUTH ANONYMOUS", "STARTTLS"}, {NULL}},
+    {"auth-anonymous", true, {"AUTH PLAIN ANONYMOUS"}, {"STARTTLS"}},
+    {"weak-mechs", false, {"AUTH CRAM-MD5 DIGEST-MD5 NTLM LOGIN PLAIN", "STARTTLS"}, {NULL}},
+    {"no-starttls", false, {"PIPELINING", "8BITMIME"}, {"STARTTLS", "AUTH"}},
+    {"tls-only-submission", false, {"STARTTLS"}, {"AUTH"}},
+    {"tls-only-submission", true, {"AUTH PLAIN LOGIN"}, {"STARTTLS"}},
+    {"vrfy-enum", false, {"VRFY", "STARTTLS"}, {"AUTH"}},
+    {"open-relay", false, {"STARTTLS"}, {"AUTH", "VRFY"}},
+};
+
+ParameterizedTestParameters(lab, ehlo_capabilities)
+{
+	static size_t ids[COUNT(caps_cases)];
+	return table_indices(ids, COUNT(caps_cases));
+}
+
+ParameterizedTest(size_t *id, lab, ehlo_capabilities, .timeout = 30, .fini = stop_lab)
+{
+	const struct caps_case *cc = &caps_cases[*id];
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:0=%s", cc->persona);
+	start_one(spec);
+	struct client c;
+	client_open_persona(&c, cc->persona);
+	client_expect(&c, NULL, "220 ");
+	if (cc->after_tls) {
+		client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+		client_starttls(&c);
+	}
+	char *reply = client_ask(&c, "EHLO client.example.org");
+	for (size_t i = 0; i < CAPS_MAX && cc->present[i] != NULL; i++)
+		cr_assert(reply_has_line(reply, cc->present[i]), "%s%s: no '%s' in\n%s",
+		          cc->persona, cc->after_tls ? " (TLS)" : "", cc->present[i], reply);
+	for (size_t i = 0; i < CAPS_MAX && cc->absent[i] != NULL; i++)
+		cr_assert(!reply_has_word(reply, cc->absent[i]), "%s%s: '%s' in\n%s", cc->persona,
+		          cc->after_tls ? " (TLS)" : "", cc->absent[i], reply);
+	free(reply);
+	client_close(&c);
+}
+
+/* ---- transcripts ---- */
+
+#define STEPS_MAX 40
+
+struct step {
+	const char *send; /* CRLF is added */
+	const char *expect;
+};
+
+struct transcript {
+	const char *name;
+	const char *persona;
+	const char *source; /* client address, NULL: the default */
+	struct step steps[STEPS_MAX];
+};
+
+#define LABELS_50 "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi."
+/* Valid labels, but 257 bytes: too long for a host name. */
+#define NAME_257 LABELS_50 LABELS_50 LABELS_50 LABELS_50 LABELS_50 "example"
+
+static const struct transcript transcripts[] = {
+    {"hardened rejects relaying, accepts local users",
+     "hardened",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<sender@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<Postmaster@MX.LAB.TEST>", "250 2.1.5 Ok"},
+         {"RCPT TO:<bob@[127.0.0.1]>", "250 2.1.5 Ok"},
+         {"RCPT TO:<root>", "250 2.1.5 Ok"},
+         {"RCPT TO:<victim@external.example>",
+          "554 5.7.1 <victim@external.example>: Relay access denied"},
+         {"RCPT TO:<nobody@lab.test>",
+          "550 5.1.1 <nobody@lab.test>: Recipient address rejected: User unknown in local "
+          "recipient table"},
+         {"RCPT TO:<x@nowhere.invalid>",
+          "450 4.1.2 <x@nowhere.invalid>: Recipient address rejected: Domain not found"},
+         {"RCPT TO:<victim%external.example@lab.test>", "554 5.7.1"},
+         {"RCPT TO:<external.example!victim@lab.test>", "554 5.7.1"},
+         {"RCPT TO:<victim@external.example@lab.test>", "554 5.7.1"},
+         {"RCPT TO:<@lab.test:victim@external.example>", "554 5.7.1"},
+         {"RCPT TO:<\"victim@external.example\"@lab.test>", "554 5.7.1"},
+         {"RCPT TO:<>", "501 5.1.3 Bad recipient address syntax"},
+         {"RCPT TO:alice@lab.test", "250 2.1.5 Ok"},
+         {"RCPT alice@lab.test", "501 5.5.4 Syntax: RCPT TO:<address>"},
+         {"QUIT", "221 2.0.0 Bye"},
+     }},
+    {"open-relay accepts external and routed, rejects the controls",
+     "open-relay",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<sender@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "250 2.1.5 Ok"},
+         {"RCPT TO:<victim%external.example@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<@lab.test:victim@external.example>", "250 2.1.5 Ok"},
+         {"RCPT TO:<nobody@lab.test>", "550 5.1.1 <nobody@lab.test>"},
+         {"RCPT TO:<x@nowhere.invalid>", "450 4.1.2 <x@nowhere.invalid>"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+     }},
+    {"accept-all accepts the controls too",
+     "accept-all",
+     NULL,
+     {
+         {"EHLO localhost", "250-mx.lab.test"},
+         {"MAIL FROM:<sender@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<nobody@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<x@nowhere.invalid>", "250 2.1.5 Ok"},
+         {"RCPT TO:<victim@external.example>", "250 2.1.5 Ok"},
+     }},
+    {"hardened judges HELO only at RCPT time",
+     "hardened",
+     "127.0.0.2",
+     {
+         {"EHLO", "501 5.5.4 Syntax: EHLO hostname"},
+         {"HELO", "501 5.5.4 Syntax: HELO hostname"},
+         {"EHLO localhost", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>",
+          "550 5.7.1 <localhost>: Helo command rejected: You are not me"},
+         {"HELO mx.lab.test", "250 mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>",
+          "550 5.7.1 <mx.lab.test>: Helo command rejected: You are not me"},
+         {"EHLO [127.0.0.1]", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>",
+          "550 5.7.1 <[127.0.0.1]>: Helo command rejected: You are not me"},
+         {"EHLO [127.0.0.3]", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>",
+          "550 5.7.1 <[127.0.0.3]>: Helo command rejected: address literal does not match "
+          "your address"},
+         {"EHLO nodots", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>",
+          "504 5.5.2 <nodots>: Helo command rejected: need fully-qualified hostname"},
+         {"EHLO 192.0.2.1", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "504 5.5.2 <192.0.2.1>"},
+         {"EHLO bad_name.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "504 5.5.2 <bad_name.example.org>"},
+         {"EHLO [999.0.2.1]", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "504 5.5.2 <[999.0.2.1]>"},
+         {"EHLO " NAME_257, "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "504 5.5.2 <abcdefghi.abcdefghi."},
+         {"EHLO [127.0.0.2]", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+     }},
+    {"lax-helo accepts any HELO but still refuses relaying",
+     "lax-helo",
+     NULL,
+     {
+         {"EHLO", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+         {"HELO localhost", "250 mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+     }},
+    {"auth-before-tls fails every login in cleartext",
+     "auth-before-tls",
+     NULL,
+     {
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "503 5.5.1 Error: send HELO/EHLO first"},
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==",
+          "535 5.7.8 Error: authentication failed: authentication failure"},
+         {"AUTH PLAIN", "334 \r\n"},
+         {"AGFsaWNlAHNlY3JldA==", "535 5.7.8"},
+         {"AUTH LOGIN", "334 VXNlcm5hbWU6\r\n"},
+         {"YWxpY2U=", "334 UGFzc3dvcmQ6\r\n"},
+         {"c2VjcmV0", "535 5.7.8"},
+         {"auth login YWxpY2U=", "334 UGFzc3dvcmQ6\r\n"},
+         {"c2VjcmV0", "535 5.7.8"},
+         {"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+         {"*", "501 5.7.0 Authentication aborted"},
+         {"AUTH CRAM-MD5", "504 5.5.4 Unrecognized authentication type"},
+         {"AUTH", "501 5.5.4 Syntax: AUTH mechanism"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "503 5.5.1 Error: MAIL transaction in progress"},
+     }},
+    {"auth-anonymous relays once authenticated",
+     "auth-anonymous",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+         {"RSET", "250 2.0.0 Ok"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "504 5.5.4"},
+         {"AUTH ANONYMOUS dHJhY2U=", "235 2.7.0 Authentication successful"},
+         {"AUTH ANONYMOUS dHJhY2U=", "503 5.5.1 Error: already authenticated"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "250 2.1.5 Ok"},
+         {"RCPT TO:<nobody@lab.test>", "550 5.1.1"},
+     }},
+    {"auth-anonymous asks for the trace when none is given",
+     "auth-anonymous",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"AUTH ANONYMOUS", "334 \r\n"},
+         {"dHJhY2U=", "235 2.7.0 Authentication successful"},
+     }},
+    {"weak-mechs CRAM-MD5 and DIGEST-MD5 challenge, then fail",
+     "weak-mechs",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"AUTH CRAM-MD5", "334 PDEyMzQ1LjY3ODkwQG14LmxhYi50ZXN0Pg==\r\n"},
+         {"YWxpY2UgMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=", "535 5.7.8"},
+         {"AUTH DIGEST-MD5", "334 "},
+         {"dXNlcm5hbWU9ImFsaWNlIg==", "535 5.7.8"},
+         {"AUTH NTLM", "334 NTLM supported\r\n"},
+         {"*", "501 5.7.0 Authentication aborted"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "535 5.7.8"},
+     }},
+    {"no-starttls refuses STARTTLS and AUTH",
+     "no-starttls",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"STARTTLS", "502 5.5.1 Error: command not implemented"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "503 5.5.1 Error: authentication not enabled"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+     }},
+    {"tls-only-submission wants STARTTLS first",
+     "tls-only-submission",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "530 5.7.0 Must issue a STARTTLS command first"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "530 5.7.0 Must issue a STARTTLS command first"},
+         {"VRFY alice", "530 5.7.0"},
+         {"XYZZY", "530 5.7.0"},
+         {"NOOP", "250 2.0.0 Ok"},
+         {"RSET", "250 2.0.0 Ok"},
+         {"HELO client.example.org", "250 mx.lab.test"},
+         {"QUIT", "221 2.0.0 Bye"},
+     }},
+    {"hardened session rules",
+     "hardened",
+     NULL,
+     {
+         {"MAIL FROM:<a@example.org>", "503 5.5.1 Error: send HELO/EHLO first"},
+         {"HELO client.example.org", "250 mx.lab.test"},
+         {"RCPT TO:<alice@lab.test>", "503 5.5.1 Error: need MAIL command"},
+         {"DATA", "503 5.5.1 Error: need RCPT command"},
+         {"mail from:<a@example.org>", "250 2.1.0 Ok"},
+         {"MAIL FROM:<a@example.org>", "503 5.5.1 Error: nested MAIL command"},
+         {"DATA", "554 5.5.1 Error: no valid recipients"},
+         {"RSET", "250 2.0.0 Ok"},
+         {"MAIL FROM:<>", "250 2.1.0 Ok"},
+         {"RSET", "250 2.0.0 Ok"},
+         {"MAIL FROM:<a@example.org> SIZE=99999999", "552 5.3.4"},
+         {"MAIL TO:<a@example.org>", "501 5.5.4 Syntax: MAIL FROM:<address>"},
+         {"MAIL FROM:<a@example.org", "501 5.5.4"},
+         {"NOOP", "250 2.0.0 Ok"},
+         {"VRFY alice", "502 5.5.1 VRFY command is disabled"},
+         {"EXPN staff", "502 5.5.1 EXPN command is disabled"},
+         {"HELP", "214 2.0.0"},
+         {"XYZZY", "500 5.5.2 Error: command not recognized"},
+         {"STARTTLS now", "501 5.5.4 Syntax: STARTTLS"},
+         {"QUIT", "221 2.0.0 Bye"},
+     }},
+    {"hardened takes a message with DATA and BDAT",
+     "hardened",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<nobody@lab.test>", "550 5.1.1"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
+         {"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+         {"Subject: test\r\n\r\n..a stuffed dot\r\n.not the end\r\n.",
+          "250 2.0.0 Ok: queued as LAB1"},
+         {"RCPT TO:<alice@lab.test>", "503 5.5.1 Error: need MAIL command"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<bob@lab.test>", "250 2.1.5 Ok"},
+         {"BDAT 7\r\nhello", "250 2.0.0 Ok: 7 bytes"},
+         {"BDAT 0 LAST", "250 2.0.0 Ok: queued as LAB2"},
+         {"BDAT x", "501 5.5.4 Syntax: BDAT count [LAST]"},
+         {"BDAT 6 LAST\r\nQUIT", "503 5.5.1 Error: need RCPT command"},
+         {"NOOP", "250 2.0.0 Ok"},
+     }},
+    {"vrfy-enum tells users apart",
+     "vrfy-enum",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"VRFY alice", "250 2.1.5 <alice>"},
+         {"VRFY <root@lab.test>", "250 2.1.5 <root@lab.test>"},
+         {"VRFY nobody", "550 5.1.1 <nobody>"},
+         {"EXPN abuse", "250 2.1.5 <abuse>"},
+         {"VRFY", "501 5.5.4 Syntax: VRFY address"},
+     }},
+    {"hostile personas answer like hardened where their quirk leaves off",
+     "early-talker",
+     NULL,
+     {
+         {NULL, "250 2.0.0 unsolicited"},
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {NULL, "250 extra"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+     }},
+};
+
+ParameterizedTestParameters(lab, transcript)
+{
+	static size_t ids[COUNT(transcripts)];
+	return table_indices(ids, COUNT(transcripts));
+}
+
+ParameterizedTest(size_t *id, lab, transcript, .timeout = 60, .fini = stop_lab)
+{
+	const struct transcript *t = &transcripts[*id];
+	char spec[64], target[TARGET_MAX];
+	snprintf(spec, sizeof(spec), "127.0.0.1:0=%s", t->persona);
+	start_one(spec);
+	cr_assert_not_null(lab_target(&lab, t->persona, target, sizeof(target)));
+	struct client c;
+	client_open(&c, target, t->source);
+	cr_log_info("transcript: %s", t->name);
+	client_expect(&c, NULL, "220 mx.lab.test ");
+	for (size_t i = 0; i < STEPS_MAX && t->steps[i].expect != NULL; i++)
+		client_expect(&c, t->steps[i].send, t->steps[i].expect);
+	client_close(&c);
+}
+
+/* ---- TLS ---- */
+
+Test(lab, starttls_resets_the_session, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=hardened");
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "250 2.1.0 Ok");
+	client_starttls(&c);
+	client_expect(&c, "RCPT TO:<alice@lab.test>", "503 5.5.1 Error: need MAIL command");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "503 5.5.1 Error: send HELO/EHLO first");
+	char *reply = client_ask(&c, "EHLO client.example.org");
+	cr_assert(reply_has_line(reply, "AUTH PLAIN LOGIN"), "%s", reply);
+	cr_assert(!reply_has_word(reply, "STARTTLS"), "%s", reply);
+	free(reply);
+	client_expect(&c, "STARTTLS", "554 5.5.1 Error: TLS already active");
+	client_expect(&c, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "535 5.7.8");
+	client_expect(&c, "QUIT", "221 2.0.0 Bye");
+	cr_assert(lab_log_wait(&lab, " TLS TLSv1.2 ", 1, 5));
+	cr_assert_eq(lab_log_count(&lab, " C: AUTH PLAIN AGFsaWNlAHNlY3JldA=="), 1);
+	client_close(&c);
+}
+
+/* Plaintext pipelined after STARTTLS must not be executed (CVE-2011-0411). */
+Test(lab, starttls_drops_pipelined_plaintext, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=hardened");
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send(&c, "STARTTLS\r\nNOOP\r\n", 16);
+	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS");
+	int rc = client_handshake(&c);
+	cr_assert_eq(rc, 0, "%s", sa_error_str(rc));
+	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+	cr_assert_eq(lab_log_count(&lab, " C: NOOP"), 0);
+	client_close(&c);
+}
+
+Test(lab, implicit_tls_listener, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=hardened,tls");
+	cr_assert(lab.listeners[0].tls);
+	struct client c;
+	client_open_persona(&c, "hardened");
+	int rc = client_handshake(&c);
+	cr_assert_eq(rc, 0, "handshake: %s", sa_error_str(rc));
+	client_expect(&c, NULL, "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab hardened]");
+	char *reply = client_ask(&c, "EHLO client.example.org");
+	cr_assert(reply_has_line(reply, "AUTH PLAIN LOGIN"), "%s", reply);
+	cr_assert(!reply_has_word(reply, "STARTTLS"), "%s", reply);
+	free(reply);
+
+	struct tls_facts facts;
+	cr_assert_eq(tls_conn_facts(c.tls, &facts), 0);
+	cr_assert_str_eq(facts.version, "TLSv1.2");
+	cr_assert(strstr(facts.subject, "CN=mx.lab.test") != NULL, "%s", facts.subject);
+	cr_assert_str_eq(facts.key_type, "EC");
+	cr_assert_eq(facts.key_bits, 256);
+	cr_assert_eq(facts.nsans, 2);
+	cr_assert_str_eq(facts.sans[0], "mx.lab.test");
+	cr_assert_str_eq(facts.sans[1], "localhost");
+	cr_assert(facts.name_matches);
+	int64_t now = (int64_t)time(NULL);
+	cr_assert(facts.not_before <= now - 86000 && facts.not_before >= now - 86800);
+	cr_assert(facts.not_after >= now + 364 * 86400 && facts.not_after <= now + 366 * 86400);
+	tls_facts_free(&facts);
+	client_close(&c);
+}
+
+Test(lab, tls_only_submission_after_tls, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=tls-only-submission");
+	struct client c;
+	client_open_persona(&c, "tls-only-submission");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_starttls(&c);
+	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "250 2.1.0 Ok");
+	client_expect(&c, "RCPT TO:<alice@lab.test>", "530 5.7.0 Authentication required");
+	client_expect(&c, "RSET", "250 2.0.0 Ok");
+	client_expect(&c, "AUTH LOGIN YWxpY2U=", "334 UGFzc3dvcmQ6");
+	client_expect(&c, "c2VjcmV0", "535 5.7.8");
+	client_close(&c);
+}
+
+Test(lab, custom_certificate, .timeout = 60, .fini = stop_lab)
+{
+	char dir[] = "/tmp/lab-cert-XXXXXX", cert[64], key[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	const char *openssl[] = {"/usr/bin/openssl",
+	                         "req",
+	                         "-x509",
+	                         "-newkey",
+	                         "rsa:2048",
+	                         "-nodes",
+	                         "-keyout",
+	                         key,
+	                         "-out",
+	                         cert,
+	                         "-days",
+	                         "2",
+	                         "-subj",
+	                         "/CN=custom.example",
+	                         NULL};
+	if (access(openssl[0], X_OK) != 0) {
+		rmdir(dir);
+		cr_skip_test("no openssl to make a certificate");
+	}
+	struct run_result r;
+	cr_assert_eq(run_command(openssl, 30, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 0, "openssl: %s", r.err);
+	run_result_free(&r);
+
+	const char *specs[] = {"127.0.0.1:0=hardened,tls"};
+	const char *extra[] = {"--cert", cert, "--key", key, NULL};
+	start_lab(specs, 1, extra);
+	struct client c;
+	client_open_persona(&c, "hardened");
+	cr_assert_eq(client_handshake(&c), 0);
+	client_expect(&c, NULL, "220 ");
+	struct tls_facts facts;
+	cr_assert_eq(tls_conn_facts(c.tls, &facts), 0);
+	cr_assert(strstr(facts.subject, "CN=custom.example") != NULL, "%s", facts.subject);
+	cr_assert_str_eq(facts.key_type, "RSA");
+	tls_facts_free(&facts);
+	client_close(&c);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
+/* ---- NTLM and DIGEST-MD5 challenges ---- */
+
+static uint32_t le(const unsigned char *p, size_t bytes)
+{
+	uint32_t v = 0;
+	for (size_t i = 0; i < bytes; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+/* ASCII from UTF-16LE, asserting every high byte is 0. */
+static void utf16_ascii(const unsigned char *p, size_t len, char *out, size_t outlen)
+{
+	cr_assert_eq(len % 2, 0);
+	cr_assert_lt(len / 2, outlen);
+	for (size_t i = 0; i < len / 2; i++) {
+		cr_assert_eq(p[2 * i + 1], 0);
+		out[i] = (char)p[2 * i];
+	}
+	out[len / 2] = '\0';
+}
+
+/* Parses a CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) and checks every field the lab promises. */
+static void check_ntlm_challenge(const unsigned char *m, size_t len)
+{
+	char text[64];
+	cr_assert_geq(len, 56);
+	cr_assert_eq(memcmp(m, "NTLMSSP\0", 8), 0);
+	cr_assert_eq(le(m + 8, 4), 2, "message type");
+	size_t name_len = le(m + 12, 2), name_off = le(m + 16, 4);
+	cr_assert_leq(name_off + name_len, len);
+	utf16_ascii(m + name_off, name_len, text, sizeof(text));
+	cr_assert_str_eq(text, "LAB");
+	uint32_t flags = le(m + 20, 4);
+	cr_assert(flags & 0x00800000u, "NEGOTIATE_TARGET_INFO in %08x", flags);
+	cr_assert(flags & 0x02000000u, "NEGOTIATE_VERSION in %08x", flags);
+	cr_assert(flags & 0x00000001u, "NEGOTIATE_UNICODE in %08x", flags);
+	cr_assert_eq(m[48], 10);
+	cr_assert_eq(m[49], 0);
+	cr_assert_eq(le(m + 50, 2), 17763);
+	cr_assert_eq(m[55], 0x0F, "NTLMSSP_REVISION_W2K3");
+
+	size_t info_len = le(m + 40, 2), info_off = le(m + 44, 4);
+	cr_assert_leq(info_off + info_len, len);
+	static const struct {
+		unsigned id;
+		const char *name;
+	} expected[] = {{2, "LAB"}, {1, "MAIL01"}, {4, "lab.test"}, {3, "mail01.lab.test"}};
+	const unsigned char *p = m + info_off, *end = p + info_len;
+	size_t names = 0;
+	bool timestamp = false, eol = false;
+	while (p + 4 <= end && !eol) {
+		unsigned id = le(p, 2);
+		size_t vlen = le(p + 2, 2);
+		cr_assert_leq(p + 4 + vlen, end);
+		if (id == 0) {
+			eol = true;
+		} else if (id == 7) {
+			cr_assert_eq(vlen, 8);
+			uint64_t ft = le(p + 4, 4) | (uint64_t)le(p + 8, 4) << 32;
+			int64_t unix_s = (int64_t)(ft / 10000000u) - 11644473600;
+			cr_assert_lt(llabs(unix_s - (int64_t)time(NULL)), 86400);
+			timestamp = true;
+		} else {
+			cr_assert_lt(names, 4, "unexpected AV pair %u", id);
+			cr_assert_eq(id, expected[names].id);
+			utf16_ascii(p + 4, vlen, text, sizeof(text));
+			cr_assert_str_eq(text, expected[names].name);
+			names++;
+		}
+		p += 4 + vlen;
+	}
+	cr_assert_eq(names, 4);
+	cr_assert(timestamp);
+	cr_assert(eol);
+}
+
+static void check_ntlm_reply(const char *reply)
+{
+	unsigned char *msg;
+	size_t len;
+	cr_assert(strncmp(reply, "334 ", 4) == 0, "%s", reply);
+	const char *b64 = reply + 4;
+	size_t b64len = strcspn(b64, "\r\n");
+	cr_assert_eq(codec_base64_decode(b64, b64len, &msg, &len), 0, "%s", reply);
+	check_ntlm_challenge(msg, len);
+	free(msg);
+}
+
+Test(lab, ntlm_challenge_names_the_host, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=weak-mechs");
+	struct client c;
+	client_open_persona(&c, "weak-mechs");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	char *reply = client_ask(&c, "AUTH NTLM TlRMTVNTUAABAAAAl4II4gAAAAAAAAAAAAAAAAAAAAA=");
+	check_ntlm_reply(reply);
+	free(reply);
+	client_expect(
+	    &c,
+	    "TlRMTVNTUAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAA==",
+	    "535 5.7.8");
+	client_expect(&c, "AUTH NTLM", "334 NTLM supported");
+	reply = client_ask(&c, "TlRMTVNTUAABAAAAl4II4gAAAAAAAAAAAAAAAAAAAAA=");
+	check_ntlm_reply(reply);
+	free(reply);
+	client_expect(&c, "*", "501 5.7.0");
+	client_close(&c);
+}
+
+Test(lab, digest_md5_challenge, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=weak-mechs");
+	struct client c;
+	client_open_persona(&c, "weak-mechs");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	char *reply = client_ask(&c, "AUTH DIGEST-MD5");
+	cr_assert(strncmp(reply, "334 ", 4) == 0, "%s", reply);
+	unsigned char *text;
+	size_t len;
+	cr_assert_eq(codec_base64_decode(reply + 4, strcspn(reply + 4, "\r\n"), &text, &len), 0);
+	const char *t = (const char *)text;
+	cr_assert(strstr(t, "realm=\"lab.test\"") != NULL, "%s", t);
+	cr_assert(strstr(t, "nonce=\"") != NULL, "%s", t);
+	cr_assert(strstr(t, "qop=\"auth\"") != NULL, "%s", t);
+	cr_assert(strstr(t, "algorithm=md5-sess") != NULL, "%s", t);
+	free(text);
+	free(reply);
+	client_close(&c);
+}
+
+/* ---- the command log ---- */
+
+Test(lab, log_records_commands_escaped, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=hardened");
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send(&c, "VRFY a\x1b[31mb\x00z.example\r\n", 24);
+	client_expect(&c, NULL, "502 5.5.1");
+	client_send(&c, "NOOP\n", 5);
+	client_expect(&c, NULL, "250 2.0.0 Ok");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "250");
+	client_expect(&c, "RCPT TO:<alice@lab.test>", "250");
+	client_expect(&c, "DATA", "354");
+	client_expect(&c, "secret body line\r\n.", "250 2.0.0 Ok: queued");
+	client_expect(&c, "QUIT", "221");
+	cr_assert(lab_log_wait(&lab, " CLOSE ", 1, 5));
+	client_close(&c);
+
+	char prefix[TARGET_MAX + 32];
+	snprintf(prefix, sizeof(prefix),
+	         " 127.0.0.1:%u hardened s1 127.0.0.1:", (unsigned)lab.listeners[0].port);
+	cr_assert_eq(lab_log_count(&lab, prefix), 9);
+	cr_assert_eq(lab_log_count(&lab, " CONNECT"), 1);
+	cr_assert_eq(lab_log_count(&lab, " C: VRFY a\\x1b[31mb\\x00z.example"), 1);
+	cr_assert_eq(lab_log_count(&lab, " C: NOOP\\x0a"), 1);
+	cr_assert_eq(lab_log_count(&lab, " C: DATA"), 1);
+	cr_assert_eq(lab_log_count(&lab, "secret body"), 0);
+	cr_assert_eq(lab_log_count(&lab, " C: QUIT"), 1);
+	char *log = lab_log(&lab);
+	cr_assert_not_null(log);
+	for (const char *p = log; *p != '\0'; p++)
+		cr_assert(*p == '\n' || (*p >= 0x20 && *p < 0x7f), "unescaped byte %02x in log",
+		          (unsigned char)*p);
+	long long ms = 0;
+	cr_assert_eq(sscanf(log, "%lld ", &ms), 1);
+	cr_assert_lt(llabs(ms / 1000 - (long long)time(NULL)), 60);
+	free(log);
+}
+
+/* ---- line limits, pipelining, delay ---- */
+
+Test(lab, line_too_long_is_refused_and_skipped, .timeout = 30, .fini = stop_lab)
+{
+	static char line[3001];
+	start_one("127.0.0.1:0=hardened");
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	memset(line, 'A', 2048);
+	line[2048] = '\0';
+	client_expect(&c, line, "500 5.5.2 Error: command not recognized");
+	memset(line, 'B', 2049);
+	line[2049] = '\0';
+	client_expect(&c, line, "500 5.5.0 Error: line too long");
+	memset(line, 'C', 3000);
+	line[3000] = '\0';
+	client_expect(&c, line, "500 5.5.0 Error: line too long");
+	client_expect(&c, "NOOP", "250 2.0.0 Ok");
+	cr_assert_eq(lab_log_count(&lab, " LONG BBBB"), 1);
+	cr_assert_eq(lab_log_count(&lab, " LONG CCCC"), 1);
+	cr_assert_eq(lab_log_count(&lab, " C: CCCC"), 0);
+	client_close(&c);
+}
+
+Test(lab, pipelined_commands_answered_in_order, .timeout = 30, .fini = stop_lab)
+{
+	static const char batch[] = "EHLO client.example.org\r\nMAIL FROM:<a@example.org>\r\n"
+	                            "RCPT TO:<alice@lab.test>\r\nRCPT TO:<x@external.example>\r\n"
+	                            "RSET\r\nVRFY bob\r\nNOOP\r\nQUIT\r\n";
+	static const char *const expect[] = {"250-mx.lab.test", "250 2.1.0", "250 2.1.5",
+	                                     "554 5.7.1",       "250 2.0.0", "502 5.5.1",
+	                                     "250 2.0.0",       "221 2.0.0"};
+	start_one("127.0.0.1:0=hardened");
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	client_send(&c, batch, sizeof(batch) - 1);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+		client_expect(&c, NULL, expect[i]);
+	client_close(&c);
+}
+
+Test(lab, delay_ms_delays_every_reply, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened"};
+	const char *extra[] = {"--delay-ms", "200", NULL};
+	start_lab(specs, 1, extra);
+	struct client c;
+	double start = now_s();
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	cr_assert_geq(elapsed_since(start), 0.2);
+	start = now_s();
+	client_expect(&c, "EHLO client.example.org", "250-");
+	cr_assert_geq(elapsed_since(start), 0.2);
+	start = now_s();
+	client_send(&c, "NOOP\r\nRSET\r\nNOOP\r\n", 18);
+	client_expect(&c, NULL, "250 2.0.0 Ok");
+	cr_assert_geq(elapsed_since(start), 0.2);
+	client_expect(&c, NULL, "250 2.0.0 Ok");
+	client_expect(&c, NULL, "250 2.0.0 Ok");
+	cr_assert_lt(elapsed_since(start), 3.0);
+	client_close(&c);
+}
+
+/* ---- IPv6, host name ---- */
+
+Test(lab, ipv6_listener, .timeout = 30, .fini = stop_lab)
+{
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	bool have_v6 = probe >= 0 && bind(probe, (struct sockaddr *)&any, sizeof(any)) == 0;
+	if (probe >= 0)
+		close(probe);
+	if (!have_v6)
+		cr_skip_test("no IPv6 loopback here");
+	start_one("[::1]:0=hardened");
+	cr_assert_str_eq(lab.listeners[0].address, "::1");
+	char target[TARGET_MAX], want[TARGET_MAX];
+	snprintf(want, sizeof(want), "[::1]:%u", (unsigned)lab.listeners[0].port);
+	cr_assert_str_eq(lab_target(&lab, "hardened", target, sizeof(target)), want);
+	struct client c;
+	client_open(&c, target, NULL);
+	client_expect(&c, NULL, "220 mx.lab.test ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "250");
+	client_expect(&c, "RCPT TO:<bob@[IPv6:::1]>", "250 2.1.5 Ok");
+	client_expect(&c, "RCPT TO:<bob@[127.0.0.1]>", "554 5.7.1");
+	client_close(&c);
+	char needle[TARGET_MAX + 16];
+	snprintf(needle, sizeof(needle),
+	         " [::1]:%u hardened s1 [::1]:", (unsigned)lab.listeners[0].port);
+	cr_assert_geq(lab_log_count(&lab, needle), 1);
+}
+
+Test(lab, hostname_option_sets_local_domains, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened"};
+	const char *extra[] = {"--hostname", "mail.example.net", NULL};
+	start_lab(specs, 1, extra);
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 mail.example.net ESMTP Postfix");
+	client_expect(&c, "EHLO client.example.org", "250-mail.example.net");
+	client_expect(&c, "MAIL FROM:<a@example.org>", "250");
+	client_expect(&c, "RCPT TO:<alice@example.net>", "250 2.1.5 Ok");
+	client_expect(&c, "RCPT TO:<alice@mail.example.net>", "250 2.1.5 Ok");
+	client_expect(&c, "RCPT TO:<alice@lab.test>", "554 5.7.1");
+	client_close(&c);
+}
+
+/* ---- hostile personas ---- */
+
+Test(lab, tarpit_sends_one_byte_per_second, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=tarpit", "127.0.0.1:0=hardened"};
+	start_lab(specs, 2, NULL);
+	struct client slow, fast;
+	char buf[64];
+	client_open_persona(&slow, "tarpit");
+	double start = now_s();
+	size_t got = 0;
+	while (elapsed_since(start) < 1.6) {
+		ssize_t n = raw_recv(&slow, buf + got, sizeof(buf) - got, 100);
+		cr_assert_geq(n, 0);
+		got += (size_t)n;
+	}
+	cr_assert_geq(got, 1);
+	cr_assert_leq(got, 3, "%zu bytes in 1.6 s", got);
+	cr_assert_eq(memcmp(buf, "220", got < 3 ? got : 3), 0);
+
+	start = now_s();
+	client_open_persona(&fast, "hardened");
+	client_expect(&fast, NULL, "220 ");
+	client_expect(&fast, "NOOP", "250");
+	cr_assert_lt(elapsed_since(start), 0.5);
+	client_close(&fast);
+	client_close(&slow);
+}
+
+Test(lab, never_greets_while_others_do, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=never-greets", "127.0.0.1:0=hardened"};
+	start_lab(specs, 2, NULL);
+	struct client mute, other;
+	char buf[16];
+	client_open_persona(&mute, "never-greets");
+	client_send_line(&mute, "EHLO client.example.org");
+	client_open_persona(&other, "hardened");
+	client_expect(&other, NULL, "220 ");
+	cr_assert_eq(raw_recv(&mute, buf, sizeof(buf), QUIET_MS), 0);
+	cr_assert_eq(lab_log_count(&lab, " never-greets s1 "), 2, "CONNECT and the EHLO");
+	client_close(&other);
+	client_close(&mute);
+}
+
+Test(lab, garbage_greeting_is_binary_junk, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=garbage");
+	struct client c;
+	char buf[512];
+	client_open_persona(&c, "garbage");
+	size_t len = read_until_quiet(&c, buf, sizeof(buf), QUIET_MS);
+	cr_assert_gt(len, 2);
+	cr_assert_not_null(memchr(buf, '\0', len));
+	cr_assert_not_null(memchr(buf, 0xff, len));
+	cr_assert_not_null(memmem(buf, len, "\x1b[31m", 5));
+	cr_assert_not_null(memmem(buf, len, "<script>", 8));
+	cr_assert_eq(memcmp(buf + len - 2, "\r\n", 2), 0);
+	client_send_line(&c, "EHLO client.example.org");
+	size_t again = read_until_quiet(&c, buf, sizeof(buf), QUIET_MS);
+	cr_assert_eq(again, len, "the reply is junk too");
+	client_close(&c);
+}
+
+Test(lab, long_line_greeting_exceeds_a_mebibyte, .timeout = 60, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=long-line");
+	struct client c;
+	static char buf[65536];
+	client_open_persona(&c, "long-line");
+	const size_t expected = 4 + 1024 * 1024 + 2;
+	size_t total = 0, newlines = 0;
+	char head[4] = {0}, tail[2] = {0};
+	double deadline = now_s() + 20;
+	while (total < expected && now_s() < deadline) {
+		ssize_t n = raw_recv(&c, buf, sizeof(buf), 1000);
+		cr_assert_geq(n, 0, "connection ended after %zu bytes", total);
+		for (ssize_t i = 0; i < n; i++, total++) {
+			if (total < 4)
+				head[total] = buf[i];
+			tail[0] = tail[1];
+			tail[1] = buf[i];
+			newlines += buf[i] == '\n';
+		}
+	}
+	cr_assert_eq(total, expected);
+	cr_assert_eq(memcmp(head, "220 ", 4), 0);
+	cr_assert_eq(memcmp(tail, "\r\n", 2), 0);
+	cr_assert_eq(newlines, 1, "one line, not %zu", newlines);
+	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+	client_close(&c);
+}
+
+Test(lab, endless_multiline_never_ends, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=endless-multiline");
+	struct client c;
+	static char buf[65536];
+	client_open_persona(&c, "endless-multiline");
+	size_t total = 0;
+	double deadline = now_s() + 10;
+	while (total < 16384 && now_s() < deadline) {
+		ssize_t n = raw_recv(&c, buf + total, sizeof(buf) - 1 - total, 1000);
+		cr_assert_geq(n, 0);
+		total += (size_t)n;
+	}
+	cr_assert_geq(total, 16384);
+	buf[total] = '\0';
+	size_t lines = 0;
+	for (char *line = buf;;) {
+		char *end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		cr_assert_eq(strncmp(line, "220-", 4), 0, "line %zu: %.20s", lines, line);
+		lines++;
+		line = end + 2;
+	}
+	cr_assert_gt(lines, 100);
+	client_close(&c);
+	cr_assert(lab_log_wait(&lab, " CLOSE ", 1, 5), "the stream stops when the client leaves");
+}
+
+Test(lab, close_after_banner, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=close-after-banner");
+	struct client c;
+	char buf[256];
+	client_open_persona(&c, "close-after-banner");
+	client_expect(&c, NULL,
+	              "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab "
+	              "close-after-banner]\r\n");
+	cr_assert_eq(raw_recv(&c, buf, sizeof(buf), REPLY_MS), -1);
+	cr_assert(c.eof);
+	client_close(&c);
+}
+
+Test(lab, tls_junk_instead_of_handshake, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=tls-junk");
+	struct client c;
+	static char buf[8192];
+	client_open_persona(&c, "tls-junk");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send_line(&c, "STARTTLS");
+	size_t len = c.len;
+	memcpy(buf, c.buf, len);
+	double deadline = now_s() + 5;
+	while (!c.eof && now_s() < deadline) {
+		ssize_t n = raw_recv(&c, buf + len, sizeof(buf) - len, 500);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	cr_assert(c.eof, "the server closes after the junk");
+	static const char ready[] = "220 2.0.0 Ready to start TLS\r\n";
+	cr_assert_eq(len, sizeof(ready) - 1 + 4096);
+	cr_assert_eq(memcmp(buf, ready, sizeof(ready) - 1), 0);
+	unsigned char first = (unsigned char)buf[sizeof(ready) - 1];
+	cr_assert(first < 0x14 || first > 0x17, "junk must not look like a TLS record");
+	client_close(&c);
+
+	client_open_persona(&c, "tls-junk");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "STARTTLS", "220 2.0.0 Ready to start TLS");
+	cr_assert_neq(client_handshake(&c), 0);
+	client_close(&c);
+}
+
+Test(lab, reset_mid_reply, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=reset-mid-reply");
+	struct client c;
+	static char buf[512];
+	client_open_persona(&c, "reset-mid-reply");
+	client_expect(&c, NULL, "220 ");
+	client_send_line(&c, "EHLO client.example.org");
+	size_t len = 0;
+	double deadline = now_s() + 5;
+	while (now_s() < deadline) {
+		ssize_t n = raw_recv(&c, buf + len, sizeof(buf) - len, 500);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	cr_assert_eq(c.err, ECONNRESET, "expected a reset, got errno %d eof %d", c.err, c.eof);
+	static const char half[] = "250-mx.lab.test\r\n250-PIPEL";
+	cr_assert_eq(len, sizeof(half) - 1);
+	cr_assert_eq(memcmp(buf, half, len), 0);
+	client_close(&c);
+}
+
+/* ---- scale and robustness ---- */
+
+Test(lab, thousand_concurrent_clients, .timeout = 120, .fini = stop_lab)
+{
+	enum { CLIENTS = 1000 };
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	size_t n = rl.rlim_cur > CLIENTS + 100 ? CLIENTS : (size_t)rl.rlim_cur - 100;
+	start_one("127.0.0.1:0=hardened");
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char target[TARGET_MAX];
+	lab_target(&lab, "hardened", target, sizeof(target));
+	parse_target(target, &ss, &sslen);
+
+	static struct pollfd pfd[CLIENTS];
+	static bool greeted[CLIENTS];
+	for (size_t i = 0; i < n; i++) {
+		pfd[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		cr_assert_geq(pfd[i].fd, 0);
+		int rc = connect(pfd[i].fd, (struct sockaddr *)&ss, sslen);
+		cr_assert(rc == 0 || errno == EINPROGRESS, "connect %zu: %s", i, strerror(errno));
+		pfd[i].events = POLLIN;
+	}
+	size_t done = 0;
+	double deadline = now_s() + 60;
+	while (done < n && now_s() < deadline) {
+		if (poll(pfd, (nfds_t)n, 500) <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			char buf[256];
+			if (greeted[i] || !(pfd[i].revents & POLLIN))
+				continue;
+			ssize_t got = recv(pfd[i].fd, buf, sizeof(buf), 0);
+			cr_assert_gt(got, 3, "client %zu", i);
+			cr_assert_eq(memcmp(buf, "220 ", 4), 0);
+			greeted[i] = true;
+			pfd[i].events = 0;
+			done++;
+		}
+	}
+	cr_assert_eq(done, n, "%zu of %zu clients greeted", done, n);
+	for (size_t i = 0; i < n; i++)
+		close(pfd[i].fd);
+	struct client c;
+	client_open_persona(&c, "hardened");
+	client_expect(&c, NULL, "220 ");
+	client_close(&c);
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* A client that pipelines without ever reading must not grow the server. */
+Test(lab, flood_without_reading_stays_bounded, .timeout = 60, .fini = stop_lab)
+{
+	static char chunk[65536];
+	/* Under -DSA_SANITIZE=ON freed memory sits in ASan's quarantine and would count as growth.
+	 */
+	setenv("ASAN_OPTIONS", "quarantine_size_mb=0", 1);
+	start_one("127.0.0.1:0=hardened");
+	struct client flood, other;
+	client_open_persona(&flood, "hardened");
+	long before = rss_kib(lab.pid);
+	for (size_t i = 0; i + 6 <= sizeof(chunk); i += 6)
+		memcpy(chunk + i, "NOOP\r\n", 6);
+	fcntl(flood.fd, F_SETFL, O_NONBLOCK);
+	size_t sent = 0;
+	double idle_since = now_s();
+	while (sent < 64u * 1024 * 1024 && elapsed_since(idle_since) < 0.5) {
+		ssize_t n = send(flood.fd, chunk, sizeof(chunk) - sizeof(chunk) % 6, MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			idle_since = now_s();
+		} else {
+			struct timespec pause = {.tv_nsec = 10000000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	long after = rss_kib(lab.pid);
+	cr_log_info("flood: %zu bytes sent, RSS %ld -> %ld KiB", sent, before, after);
+	cr_assert_gt(sent, 1024 * 1024, "the lab read some of it");
+	cr_assert_lt(after - before, 32 * 1024, "RSS grew from %ld to %ld KiB", before, after);
+	client_open_persona(&other, "hardened");
+	client_expect(&other, NULL, "220 ");
+	client_expect(&other, "NOOP", "250");
+	client_close(&other);
+	client_close(&flood);
+}
+
+Test(lab, sigterm_exits_zero_promptly, .timeout = 30, .fini = stop_lab)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened", "127.0.0.1:0=never-greets"};
+	start_lab(specs, 2, NULL);
+	struct client idle, mute;
+	client_open_persona(&idle, "hardened");
+	client_expect(&idle, NULL, "220 ");
+	client_open_persona(&mute, "never-greets");
+	int status;
+	double start = now_s();
+	cr_assert_eq(lab_signal(&lab, SIGTERM, 5, &status), 0);
+	cr_assert_lt(elapsed_since(start), 2.0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	char buf[16];
+	cr_assert_eq(raw_recv(&idle, buf, sizeof(buf), REPLY_MS), -1, "connections closed");
+	client_close(&idle);
+	client_close(&mute);
+}
+
+/* ---- the command line ---- */
+
+#define ARGS_MAX 8
+
+struct bad_args {
+	const char *args[ARGS_MAX];
+	const char *culprit; /* must appear in the one-line message */
+};
+
+static const struct bad_args bad_args_cases[] = {
+    {{"--listen", "127.0.0.1:0=nosuch"}, "nosuch"},
+    {{"--listen", "127.0.0.1=hardened"}, "127.0.0.1=hardened"},
+    {{"--listen", "127.0.0.1:99999=hardened"}, "99999"},
+    {{"--listen", "127.0.0.1:0"}, "127.0.0.1:0"},
+    {{"--listen", "::1:0=hardened"}, "brackets"},
+    {{"--listen", "[::1:0=hardened"}, "[::1:0=hardened"},
+    {{"--listen", "mx.example:25=hardened"}, "mx.example:25"},
+    {{"--listen", "127.0.0.1:0=hardened,ssl"}, "hardened,ssl"},
+    {{"--listen", "127.0.0.1:0=hardened", "--bogus"}, "--bogus"},
+    {{"--listen", "127.0.0.1:0=hardened", "stray"}, "stray"},
+    {{"--hostname", "mx.lab.test"}, "--listen"},
+    {{"--listen", "127.0.0.1:0=hardened", "--delay-ms", "soon"}, "soon"},
+    {{"--listen", "127.0.0.1:0=hardened", "--delay-ms", "-5"}, "-5"},
+    {{"--listen", "127.0.0.1:0=hardened", "--hostname", "bad name"}, "bad name"},
+    {{"--listen", "127.0.0.1:0=hardened", "--cert", "/nonexistent/c.pem"}, "--key"},
+    {{"--listen", "127.0.0.1:0=hardened", "--cert", "/nonexistent/c.pem", "--key",
+      "/nonexistent/k.pem"},
+     "/nonexistent/c.pem"},
+    {{"--listen", "127.0.0.1:0=hardened", "--log", "/nonexistent/dir/log"}, "/nonexistent/dir/log"},
+    {{"--listen", "127.0.0.1:0=hardened", "--delay-ms"}, "--delay-ms"},
+};
+
+ParameterizedTestParameters(lab, bad_arguments_exit_2)
+{
+	static size_t ids[COUNT(bad_args_cases)];
+	return table_indices(ids, COUNT(bad_args_cases));
+}
+
+ParameterizedTest(size_t *id, lab, bad_arguments_exit_2, .timeout = 30)
+{
+	const struct bad_args *ba = &bad_args_cases[*id];
+	const char *argv[ARGS_MAX + 2] = {SA_LAB_BIN};
+	for (size_t i = 0; i < ARGS_MAX && ba->args[i] != NULL; i++)
+		argv[i + 1] = ba->args[i];
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 10, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 2, "exit %d, stderr: %s", r.exit_code, r.err);
+	cr_assert(strstr(r.err, ba->culprit) != NULL, "'%s' not named in: %s", ba->culprit, r.err);
+	char *nl = strchr(r.err, '\n');
+	cr_assert(nl != NULL && nl[1] == '\0', "one line expected: %s", r.err);
+	cr_assert_str_eq(r.out, "");
+	run_result_free(&r);
+}
+
+Test(lab, bind_failure_exits_1, .timeout = 30, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=hardened");
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u=hardened", (unsigned)lab.listeners[0].port);
+	const char *argv[] = {SA_LAB_BIN, "--listen", spec, NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 10, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 1, "exit %d: %s", r.exit_code, r.err);
+	cr_assert(strstr(r.err, spec) != NULL, "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(lab, help_and_persona_list, .timeout = 30)
+{
+	static const char *const personas[] = {
+	    "hardened",        "open-relay",        "accept-all",
+	    "auth-before-tls", "auth-anonymous",    "weak-mechs",
+	    "lax-helo",        "no-starttls",       "tls-only-submission",
+	    "tarpit",          "never-greets",      "garbage",
+	    "long-line",       "endless-multiline", "close-after-banner",
+	    "tls-junk",        "early-talker",      "reset-mid-reply",
+	    "vrfy-enum",
+	};
+	const char *list[] = {SA_LAB_BIN, "--list-personas", NULL};
+	const char *help[] = {SA_LAB_BIN, "-h", NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(list, 10, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 0);
+	for (size_t i = 0; i < sizeof(personas) / sizeof(personas[0]); i++) {
+		char line_start[40];
+		snprintf(line_start, sizeof(line_start), "%s ", personas[i]);
+		bool found = strncmp(r.out, line_start, strlen(line_start)) == 0;
+		for (const char *p = r.out; !found && (p = strchr(p, '\n')) != NULL; p++)
+			found = strncmp(p + 1, line_start, strlen(line_start)) == 0;
+		cr_assert(found, "%s not listed:\n%s", personas[i], r.out);
+	}
+	run_result_free(&r);
+	cr_assert_eq(run_command(help, 10, NULL, &r), 0);
+	cr_assert_eq(r.exit_code, 0);
+	cr_assert(strstr(r.out, "usage: smtp-lab") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "--listen") != NULL);
+	run_result_free(&r);
+}
+
+/* run_command itself: capture, stdin, exit codes, the time bound. */
+Test(lab, run_command_bounds_and_captures, .timeout = 30)
+{
+	const char *cat[] = {"/bin/cat", NULL};
+	const char *sh[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	const char *slow[] = {"/bin/sh", "-c", "sleep 20 & sleep 20", NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(cat, 10, "hello\n", &r), 0);
+	cr_assert_str_eq(r.out, "hello\n");
+	cr_assert_eq(r.exit_code, 0);
+	run_result_free(&r);
+	cr_assert_eq(run_command(sh, 10, NULL, &r), 0);
+	cr_assert_str_eq(r.out, "out\n");
+	cr_assert_str_eq(r.err, "err\n");
+	cr_assert_eq(r.exit_code, 3);
+	cr_assert(!r.timed_out);
+	run_result_free(&r);
+	cr_assert_eq(run_command(slow, 0.5, NULL, &r), 0);
+	cr_assert(r.timed_out);
+	cr_assert_eq(r.exit_code, -1);
+	cr_assert_eq(r.signal, SIGKILL);
+	cr_assert_lt(r.seconds, 3.0);
+	run_result_free(&r);
+}

@@ -1,0 +1,170 @@
+/*
+ * NAME
+ *	lab_quirk - hostile behaviours for smtp-lab personas
+ *
+ * DESCRIPTION
+ *	See lab_quirk.h. Generated output (the 1 MiB line, the endless
+ *	continuation) is produced by fill callbacks as the socket drains, so
+ *	no connection ever holds it whole.
+ */
+#include "lab_quirk.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab_conn.h"
+#include "lab_session.h"
+
+/* Not text, not TLS: NUL, 0xff, a terminal colour escape, markup, invalid UTF-8. */
+static const char lab_quirk_junk[] = "\x00\xff\xfe\x1b[31m<script>alert('lab')</script>"
+                                     "\x1b[0m\x80\xc3\x28\x07\x7f\r\n";
+
+static void lab_quirk_greet_nothing(struct lab_session *s)
+{
+	(void)s;
+}
+
+static bool lab_quirk_swallow(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	(void)s;
+	(void)cmd;
+	return true;
+}
+
+const struct lab_quirk lab_quirk_silent = {
+    .greet = lab_quirk_greet_nothing,
+    .command = lab_quirk_swallow,
+};
+
+static void lab_quirk_send_junk(struct lab_session *s)
+{
+	lab_session_send(s, lab_quirk_junk, sizeof(lab_quirk_junk) - 1);
+}
+
+static bool lab_quirk_answer_junk(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	(void)cmd;
+	lab_quirk_send_junk(s);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_garbage = {
+    .greet = lab_quirk_send_junk,
+    .command = lab_quirk_answer_junk,
+};
+
+/* "220 ", then LAB_QUIRK_LONG_LINE_LEN times 'A', then CRLF; *pos counts bytes. */
+static size_t lab_quirk_fill_long_line(struct lab_session *s, uint64_t *pos, char *buf, size_t cap,
+                                       bool *done)
+{
+	static const char head[] = "220 ", tail[] = "\r\n";
+	const uint64_t body_end = (sizeof(head) - 1) + LAB_QUIRK_LONG_LINE_LEN;
+	const uint64_t total = body_end + sizeof(tail) - 1;
+	size_t n = 0;
+	(void)s;
+	while (n < cap && *pos < total) {
+		size_t take = 1;
+		if (*pos < sizeof(head) - 1) {
+			buf[n] = head[*pos];
+		} else if (*pos < body_end) {
+			take = cap - n < body_end - *pos ? cap - n : (size_t)(body_end - *pos);
+			memset(buf + n, 'A', take);
+		} else {
+			buf[n] = tail[*pos - body_end];
+		}
+		n += take;
+		*pos += take;
+	}
+	*done = *pos == total;
+	return n;
+}
+
+static void lab_quirk_greet_long_line(struct lab_session *s)
+{
+	lab_conn_stream(lab_session_conn(s), lab_quirk_fill_long_line, 0);
+}
+
+const struct lab_quirk lab_quirk_long_line = {.greet = lab_quirk_greet_long_line};
+
+/* One continuation line per call; *pos counts lines. */
+static size_t lab_quirk_fill_endless(struct lab_session *s, uint64_t *pos, char *buf, size_t cap,
+                                     bool *done)
+{
+	int n =
+	    snprintf(buf, cap, "220-%s ESMTP greeting continues, line %08" PRIu64 " of many\r\n",
+	             lab_session_site(s)->hostname, ++*pos);
+	*done = false;
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static void lab_quirk_greet_endless(struct lab_session *s)
+{
+	lab_conn_stream(lab_session_conn(s), lab_quirk_fill_endless, 1);
+}
+
+const struct lab_quirk lab_quirk_endless_multiline = {
+    .greet = lab_quirk_greet_endless,
+    .command = lab_quirk_swallow,
+};
+
+static void lab_quirk_greet_and_close(struct lab_session *s)
+{
+	lab_session_send_greeting(s);
+	lab_session_ignore_input(s);
+	lab_conn_finish(lab_session_conn(s));
+}
+
+const struct lab_quirk lab_quirk_close_after_banner = {.greet = lab_quirk_greet_and_close};
+
+static bool lab_quirk_junk_for_tls(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	static const char pattern[] = "this is not a TLS handshake. ";
+	char junk[LAB_QUIRK_TLS_JUNK_LEN];
+	if (cmd->verb != LAB_VERB_STARTTLS || cmd->arg[0] != '\0' ||
+	    !lab_session_starttls_allowed(s))
+		return false;
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = pattern[i % (sizeof(pattern) - 1)];
+	lab_session_reply(s, "220 2.0.0 Ready to start TLS");
+	lab_session_send(s, junk, sizeof(junk));
+	lab_session_ignore_input(s);
+	lab_conn_finish(lab_session_conn(s));
+	return true;
+}
+
+const struct lab_quirk lab_quirk_tls_junk = {.command = lab_quirk_junk_for_tls};
+
+static void lab_quirk_greet_early(struct lab_session *s)
+{
+	lab_session_send_greeting(s);
+	lab_session_reply(s, "250 2.0.0 unsolicited");
+}
+
+static bool lab_quirk_ehlo_extra(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (cmd->verb != LAB_VERB_EHLO)
+		return false;
+	lab_session_answer(s, cmd);
+	lab_session_reply(s, "250 extra");
+	return true;
+}
+
+const struct lab_quirk lab_quirk_early_talker = {
+    .greet = lab_quirk_greet_early,
+    .command = lab_quirk_ehlo_extra,
+};
+
+static bool lab_quirk_ehlo_reset(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	char half[LAB_SESSION_NAME_MAX + 32];
+	if (cmd->verb != LAB_VERB_EHLO)
+		return false;
+	int n = snprintf(half, sizeof(half), "250-%s\r\n250-PIPEL", lab_session_site(s)->hostname);
+	lab_session_send(s, half, (size_t)n);
+	lab_session_ignore_input(s);
+	lab_conn_reset(lab_session_conn(s));
+	return true;
+}
+
+const struct lab_quirk lab_quirk_reset_mid_reply = {.command = lab_quirk_ehlo_reset};

@@ -1,0 +1,37 @@
+/*
+ * NAME
+ *	lab_quirk - hostile behaviours for smtp-lab personas
+ *
+ * DESCRIPTION
+ *	Each quirk is a pair of small hooks (see struct lab_quirk) built on
+ *	the session and connection primitives: send bytes, stream generated
+ *	output, finish, reset, ignore input. Each one hurts a client in one
+ *	way and leaves every other connection of the process alone.
+ *
+ *	silent             greets with nothing and answers nothing
+ *	garbage            binary junk (NUL, 0xff, ESC[31m, <script>) as greeting and replies
+ *	long_line          a 220 greeting line of 1 MiB, generated in chunks as the socket drains
+ *	endless_multiline  "220-" continuation lines, one per millisecond, until the client leaves
+ *	close_after_banner the normal greeting, then a close
+ *	tls_junk           accepts STARTTLS, then sends 4 KiB of junk instead of a handshake
+ *	early_talker       an unsolicited line after the greeting and after each EHLO reply
+ *	reset_mid_reply    half an EHLO reply, then a TCP reset
+ */
+#ifndef LAB_QUIRK_H
+#define LAB_QUIRK_H
+
+#include "lab_persona.h"
+
+#define LAB_QUIRK_LONG_LINE_LEN (1024 * 1024)
+#define LAB_QUIRK_TLS_JUNK_LEN  4096
+
+extern const struct lab_quirk lab_quirk_silent;
+extern const struct lab_quirk lab_quirk_garbage;
+extern const struct lab_quirk lab_quirk_long_line;
+extern const struct lab_quirk lab_quirk_endless_multiline;
+extern const struct lab_quirk lab_quirk_close_after_banner;
+extern const struct lab_quirk lab_quirk_tls_junk;
+extern const struct lab_quirk lab_quirk_early_talker;
+extern const struct lab_quirk lab_quirk_reset_mid_reply;
+
+#endif
