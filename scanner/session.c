@@ -748,15 +748,18 @@ static void session_on_plain(struct session *s, const char *data, size_t len)
 			return;
 		s->outstanding--;
 		bool starttls_accepted = s->state == SESSION_STARTTLS && r.code == 220;
-		session_on_reply(s, &r);
-		smtp_reply_free(&r);
-		if (starttls_accepted && len > 0 && !s->ending) {
+		if (starttls_accepted && len > 0) {
 			/* The server may not speak before the client's hello (RFC 3207). */
 			session_end(s, OUTCOME_TLS_ERROR,
 				    "server sent %zu bytes after its 220 to STARTTLS, before the TLS handshake",
 				    len);
-			return;
+		} else if (s->outstanding == 0 && len > 0) {
+			/* Checked before acting on the reply, which may send the next command. */
+			session_unsolicited(s, data, len);
+		} else {
+			session_on_reply(s, &r);
 		}
+		smtp_reply_free(&r);
 	}
 }
 
