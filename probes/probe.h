@@ -37,8 +37,8 @@
  *	it does neither, the probe's outcome is the failure and its verdict
  *	inconclusive.
  *
- *	The send path refuses DATA and BDAT unless the scan was started with
- *	--allow-data, so no probe can deliver mail by accident.
+ *	The send path refuses DATA, BDAT and message content unless the scan
+ *	was started with --allow-data, so no probe can deliver mail by accident.
  *
  * CONTRACTS
  *	- start() and step() must queue at least one command or conclude;
@@ -149,6 +149,15 @@ int probe_send(struct probe_ctx *ctx, int tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * After a 354 reply to DATA: sends body as the message content. Lines are
+ * separated by "\n" (or "\r\n"); the engine dot-stuffs them, ends the data
+ * with "<CRLF>.<CRLF>", and hands the one reply to the end of data to
+ * step() with this tag. SA_ERROR_POLICY without --allow-data,
+ * SA_ERROR_TOOBIG over SMTP_COMMAND_MAX_MESSAGE bytes.
+ */
+int probe_send_message(struct probe_ctx *ctx, int tag, const char *body);
+
+/*
  * Sends STARTTLS. On 220 the engine does the handshake and EHLO again and
  * hands the EHLO reply to step() with this tag (probe_tls_active() is then
  * true); any other reply to STARTTLS is handed over as is.
@@ -168,6 +177,9 @@ void probe_conclude(struct probe_ctx *ctx, enum verdict v, const char *fmt, ...)
  * The engine feeds every reply to the target's software fingerprint itself.
  */
 struct finding *probe_finding(struct probe_ctx *ctx, enum catalog_id id, const char *variant);
+
+/* Unix time in seconds: the wall clock in scans, fixed in tests. */
+int64_t probe_now(const struct probe_ctx *ctx);
 
 /* Random 64-bit value: unpredictable in scans, scripted in tests. */
 uint64_t probe_random(struct probe_ctx *ctx);

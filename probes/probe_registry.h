@@ -16,8 +16,11 @@
 
 #define PROBE_LIST(X)                                                                              \
 	X(inventory)                                                                               \
+	X(open_relay)                                                                              \
 	X(auth_before_tls)                                                                         \
-	X(auth_weak_mechs)
+	X(auth_anonymous)                                                                          \
+	X(auth_weak_mechs)                                                                         \
+	X(helo_validation)
 
 /* Every probe, in list order; *count receives their number. */
 const struct probe *const *probe_registry_all(size_t *count);

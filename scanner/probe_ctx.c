@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "probe.h"
 #include "sa_error.h"
@@ -77,6 +78,22 @@ int probe_send(struct probe_ctx *ctx, int tag, const char *fmt, ...)
 	return rc;
 }
 
+int probe_send_message(struct probe_ctx *ctx, int tag, const char *body)
+{
+	char *text;
+	size_t len;
+	if (!probe_settings(ctx)->allow_data)
+		return SA_ERROR_POLICY;
+	if (ctx->session == NULL || ctx->concluded)
+		return SA_ERROR_INVAL;
+	int rc = smtp_command_message(body, &text, &len);
+	if (rc != 0)
+		return rc;
+	rc = session_queue_message(ctx->session, tag, text, len);
+	free(text);
+	return rc;
+}
+
 int probe_starttls(struct probe_ctx *ctx, int tag)
 {
 	if (ctx->session == NULL || ctx->concluded)
@@ -128,6 +145,12 @@ struct finding *probe_finding(struct probe_ctx *ctx, enum catalog_id id, const c
 	}
 	ctx->findings[ctx->nfindings++] = f;
 	return f;
+}
+
+int64_t probe_now(const struct probe_ctx *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
 }
 
 uint64_t probe_random(struct probe_ctx *ctx)

@@ -89,8 +89,9 @@ _Static_assert(sizeof(session_states) / sizeof(session_states[0]) == SESSION_STA
 struct session_cmd {
 	struct session_cmd *next;
 	int tag;
+	bool message; /* message content ending in "\r\n.": one reply for all of it */
 	size_t len;
-	char line[]; /* without CRLF */
+	char line[]; /* without the final CRLF */
 };
 
 struct session_cmd_queue {
@@ -209,10 +210,13 @@ static void session_trace(const struct session *s, const char *dir, const char *
 }
 
 /* Probe commands are traced redacted: SASL data never reaches a transcript. */
-static void session_trace_command(struct session *s, const char *line)
+static void session_trace_command(struct session *s, const struct session_cmd *c)
 {
 	char shown[SMTP_COMMAND_MAX + 16];
-	smtp_command_redact(line, s->challenged, shown, sizeof(shown));
+	if (c->message)
+		snprintf(shown, sizeof(shown), "<message content, %zu bytes, then .>", c->len);
+	else
+		smtp_command_redact(c->line, s->challenged, shown, sizeof(shown));
 	s->challenged = false;
 	session_trace(s, "C:", shown, strlen(shown));
 }
@@ -408,7 +412,7 @@ static void session_flush(struct session *s)
 		memcpy(w->data + off, c->line, c->len);
 		memcpy(w->data + off + c->len, "\r\n", 2);
 		off += c->len + 2;
-		session_trace_command(s, c->line);
+		session_trace_command(s, c);
 		session_queue_push(&s->flight, c);
 		s->outstanding++;
 	}
@@ -955,19 +959,33 @@ int session_start(struct scheduler *sched, struct probe_ctx *run)
 
 /* ---- for probe_ctx.c ---- */
 
-int session_queue(struct session *s, int tag, const char *line)
+static int session_queue_cmd(struct session *s, int tag, bool message, const char *text,
+			     size_t len)
 {
-	size_t len = strlen(line);
-	if (s->ending || s->quitting || s->state != SESSION_PROBE || len > SMTP_COMMAND_MAX)
+	if (s->ending || s->quitting || s->state != SESSION_PROBE)
 		return SA_ERROR_INVAL;
 	struct session_cmd *c = malloc(sizeof(*c) + len + 1);
 	if (c == NULL)
 		return SA_ERROR_NOMEM;
 	c->tag = tag;
+	c->message = message;
 	c->len = len;
-	memcpy(c->line, line, len + 1);
+	memcpy(c->line, text, len + 1);
 	session_queue_push(&s->queued, c);
 	return 0;
+}
+
+int session_queue(struct session *s, int tag, const char *line)
+{
+	size_t len = strlen(line);
+	if (len > SMTP_COMMAND_MAX)
+		return SA_ERROR_INVAL;
+	return session_queue_cmd(s, tag, false, line, len);
+}
+
+int session_queue_message(struct session *s, int tag, const char *text, size_t len)
+{
+	return session_queue_cmd(s, tag, true, text, len);
 }
 
 int session_starttls(struct session *s, int tag)

@@ -37,6 +37,8 @@ void session_abort(struct session *s, enum outcome outcome, const char *reason);
 
 /* ---- for probe_ctx.c ---- */
 int session_queue(struct session *s, int tag, const char *line);
+/* Message content from smtp_command_message(); one reply answers it. */
+int session_queue_message(struct session *s, int tag, const char *text, size_t len);
 int session_starttls(struct session *s, int tag);
 const struct smtp_reply *session_greeting(const struct session *s);
 const struct smtp_caps *session_caps(const struct session *s);

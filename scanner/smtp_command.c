@@ -5,6 +5,7 @@
 #include "smtp_command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,4 +54,39 @@ bool smtp_command_groupable(const char *line)
 	smtp_command_verb(line, verb, sizeof(verb));
 	return strcasecmp(verb, "RSET") == 0 || strcasecmp(verb, "MAIL") == 0 ||
 	       strcasecmp(verb, "RCPT") == 0;
+}
+
+int smtp_command_message(const char *body, char **out, size_t *outlen)
+{
+	size_t len = strlen(body);
+	if (len > SMTP_COMMAND_MAX_MESSAGE)
+		return SA_ERROR_TOOBIG;
+	/* Worst case: every byte a one-character line that needs stuffing, plus ".". */
+	char *buf = malloc(4 * len + 4);
+	if (buf == NULL)
+		return SA_ERROR_NOMEM;
+	size_t n = 0;
+	const char *p = body;
+	for (;;) {
+		size_t line = strcspn(p, "\r\n");
+		if (p[line] == '\r' && p[line + 1] != '\n') {
+			free(buf);
+			return SA_ERROR_INVAL;
+		}
+		if (p[0] == '.')
+			buf[n++] = '.';
+		memcpy(buf + n, p, line);
+		n += line;
+		memcpy(buf + n, "\r\n", 2);
+		n += 2;
+		p += line;
+		p += (*p == '\r') ? 2 : (*p == '\n');
+		if (*p == '\0')
+			break;
+	}
+	buf[n++] = '.';
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
 }

@@ -306,6 +306,13 @@ void harness_reply(struct harness *h, const char *text)
 	memmove(h->pending, h->pending + 1, (h->npending - 1) * sizeof(h->pending[0]));
 	h->npending--;
 	struct smtp_reply r = harness_parse(text);
+	if (r.code == 421) {
+		/* As in the engine: 421 ends the session, the probe sees interrupted(). */
+		smtp_reply_free(&r);
+		free(cmd.line);
+		harness_interrupt(h, OUTCOME_THROTTLED);
+		return;
+	}
 	if (cmd.starttls && r.code == 220)
 		harness_starttls_done(h, cmd.tag);
 	else if (!h->concluded && !h->reconnect_wanted)
@@ -429,6 +436,28 @@ int probe_send(struct probe_ctx *ctx, int tag, const char *fmt, ...)
 	ctx->h.last_send = rc;
 	free(line);
 	return rc;
+}
+
+int probe_send_message(struct probe_ctx *ctx, int tag, const char *body)
+{
+	char *text;
+	size_t len;
+	int rc = ctx->h.setup.settings.allow_data ? 0 : SA_ERROR_POLICY;
+	if (rc == 0 && (!ctx->h.in_session || ctx->h.concluded))
+		rc = SA_ERROR_INVAL;
+	if (rc == 0)
+		rc = smtp_command_message(body, &text, &len);
+	if (rc == 0) {
+		harness_push(&ctx->h, tag, false, text);
+		free(text);
+	}
+	ctx->h.last_send = rc;
+	return rc;
+}
+
+int64_t probe_now(const struct probe_ctx *ctx)
+{
+	return ctx->h.setup.now;
 }
 
 int probe_starttls(struct probe_ctx *ctx, int tag)

@@ -21,8 +21,11 @@
  *	STARTTLS: answering a probe_starttls() with a 220 reply switches the
  *	session to TLS, installs setup.ehlo_tls as the capabilities and hands
  *	the probe that EHLO reply, as the engine does after the handshake.
- *	A session end (421, timeout, close) is simulated by
- *	harness_interrupt(); a wanted reconnect by harness_restart().
+ *	A session end (timeout, close) is simulated by harness_interrupt(); a
+ *	421 reply ends the session the same way, as in the engine. A wanted
+ *	reconnect is started by harness_restart(). Message content sent with
+ *	probe_send_message() is one pending command (its wire form, ending
+ *	"\r\n.") answered by one reply.
  */
 #ifndef PROBE_HARNESS_H
 #define PROBE_HARNESS_H
@@ -45,6 +48,7 @@ struct harness_setup {
 	const char *ehlo_tls;  /* EHLO reply after STARTTLS; NULL = same as ehlo minus STARTTLS */
 	struct probe_settings settings; /* zero fields get the scanner's defaults */
 	uint64_t random;       /* value probe_random() returns (incremented per call) */
+	int64_t now;           /* what probe_now() returns */
 };
 
 struct harness;

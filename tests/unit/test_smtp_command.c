@@ -3,6 +3,7 @@
  *	test_smtp_command - the rules for lines smtp-audit sends
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sa_error.h"
@@ -49,4 +50,21 @@ Test(smtp_command, sasl_data_is_redacted, .timeout = 10)
 	cr_assert_str_eq(smtp_command_redact("dXNlcg==", true, buf, sizeof(buf)), "<redacted>");
 	cr_assert_str_eq(smtp_command_redact("RCPT TO:<a@b.example>", false, buf, sizeof(buf)),
 			 "RCPT TO:<a@b.example>");
+}
+
+Test(smtp_command, message_is_dot_stuffed_and_terminated, .timeout = 10)
+{
+	char *out;
+	size_t len;
+	cr_assert_eq(smtp_command_message("Subject: x\n\n.hidden\nend\n", &out, &len), 0);
+	cr_assert_str_eq(out, "Subject: x\r\n\r\n..hidden\r\nend\r\n.");
+	cr_assert_eq(len, strlen(out));
+	free(out);
+	cr_assert_eq(smtp_command_message("a\r\nb", &out, &len), 0);
+	cr_assert_str_eq(out, "a\r\nb\r\n.");
+	free(out);
+	cr_assert_eq(smtp_command_message("bare\rcr", &out, &len), SA_ERROR_INVAL);
+	static char big[SMTP_COMMAND_MAX_MESSAGE + 2];
+	memset(big, 'x', sizeof(big) - 1);
+	cr_assert_eq(smtp_command_message(big, &out, &len), SA_ERROR_TOOBIG);
 }

@@ -1,0 +1,229 @@
+/*
+ * NAME
+ *	test_probes_postfix - the five hardening probes against real Postfix
+ *
+ * DESCRIPTION
+ *	Each test starts Debian's Postfix on loopback in one configuration
+ *	(tests/postfix/README.md), scans it with the real binary and asserts
+ *	the exact verdict of every probe and the exact set of finding ids.
+ *	Postfix delivers nowhere (discard transport), and its log must show
+ *	that no message was ever accepted: smtp-audit sends no DATA.
+ *
+ *	Known loopback artefact: the scanner and Postfix share 127.0.0.1, so
+ *	the "server's own IP literal" HELO form is also the client's own
+ *	literal, which RFC 5321 allows; hardened Postfix accepts it, as it
+ *	accepts its own host name (no check_helo_access map is configured).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "postfix.h"
+#include "run.h"
+
+static struct postfix pf;
+
+static void stop_postfix(void)
+{
+	postfix_stop(&pf);
+}
+
+TestSuite(probes_postfix, .fini = stop_postfix, .timeout = 240);
+
+struct expect {
+	const char *probe;
+	const char *verdict;
+};
+
+static json_t *scan_postfix(const char *config, const char *const extra_args[], char *target,
+			    size_t target_len)
+{
+	if (!postfix_available())
+		cr_skip_test("Postfix is not installed (scripts/postfix-deps.sh)");
+	cr_assert_eq(postfix_start(&pf, "127.0.0.1", postfix_config(config)), 0,
+		     "Postfix (%s) did not start", config);
+	postfix_target(&pf, target, target_len);
+	const char *argv[32] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--helo",
+				"scanner.example.net", "--probes",
+				"open_relay,auth_before_tls,auth_anonymous,auth_weak_mechs,helo_validation"};
+	size_t n = 0;
+	while (argv[n] != NULL)
+		n++;
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+		argv[n++] = extra_args[i];
+	argv[n++] = target;
+	argv[n] = NULL;
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 180, NULL, &r), 0);
+	cr_assert_not(r.timed_out, "scan did not finish");
+	json_error_t err;
+	json_t *doc = json_loads(r.out, 0, &err);
+	cr_assert_not_null(doc, "not JSON: %s\n%s", err.text, r.err);
+	run_result_free(&r);
+	return doc;
+}
+
+static json_t *only_target(json_t *doc)
+{
+	json_t *targets = json_object_get(doc, "targets");
+	cr_assert_eq(json_array_size(targets), 1);
+	json_t *t = json_array_get(targets, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "outcome")), "completed");
+	return t;
+}
+
+static void assert_verdicts(json_t *t, const struct expect *want, size_t n)
+{
+	json_t *probes = json_object_get(t, "probes");
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		size_t j;
+		json_t *p;
+		json_array_foreach(probes, j, p) {
+			if (strcmp(json_string_value(json_object_get(p, "name")), want[i].probe) != 0)
+				continue;
+			seen = true;
+			cr_assert_str_eq(json_string_value(json_object_get(p, "verdict")),
+					 want[i].verdict, "%s: %s (%s; outcome %s: %s)", want[i].probe,
+					 json_string_value(json_object_get(p, "verdict")),
+					 json_string_value(json_object_get(p, "verdict_reason")),
+					 json_string_value(json_object_get(p, "outcome")),
+					 json_string_value(json_object_get(p, "reason")));
+		}
+		cr_assert(seen, "probe %s missing", want[i].probe);
+	}
+}
+
+/* The distinct finding ids of the target, sorted, comma-separated. */
+static char *finding_ids(json_t *t)
+{
+	static const char *const ids[] = {
+		"SMTP-AUTH-001",  "SMTP-AUTH-002",  "SMTP-AUTH-003",  "SMTP-AUTH-004",
+		"SMTP-AUTH-005",  "SMTP-AUTH-006",  "SMTP-AUTH-007",  "SMTP-AUTH-008",
+		"SMTP-HELO-001",  "SMTP-HELO-002",  "SMTP-RELAY-001", "SMTP-RELAY-002",
+		"SMTP-RELAY-003", "SMTP-RELAY-004",
+	};
+	char *out = calloc(1, 512);
+	cr_assert_not_null(out);
+	json_t *findings = json_object_get(t, "findings");
+	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		size_t i;
+		json_t *f;
+		json_array_foreach(findings, i, f) {
+			if (strcmp(json_string_value(json_object_get(f, "id")), ids[k]) == 0) {
+				if (*out)
+					strcat(out, ",");
+				strcat(out, ids[k]);
+				break;
+			}
+		}
+	}
+	return out;
+}
+
+static bool has_variant(json_t *t, const char *id, const char *variant)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(t, "findings"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "id")), id) == 0 &&
+		    json_is_string(json_object_get(f, "variant")) &&
+		    strcmp(json_string_value(json_object_get(f, "variant")), variant) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* smtp-audit never sends DATA: Postfix never logged a queued message. */
+static void assert_nothing_queued(void)
+{
+	cr_assert_not(postfix_log_wait(&pf, "postfix/cleanup", 200),
+		      "Postfix accepted a message: the scanner sent DATA");
+}
+
+Test(probes_postfix, hardened)
+{
+	char target[80];
+	json_t *doc = scan_postfix("hardened", NULL, target, sizeof(target));
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {
+		{"open_relay", "not-vulnerable"},     {"auth_before_tls", "not-vulnerable"},
+		{"auth_anonymous", "not-vulnerable"}, {"auth_weak_mechs", "not-vulnerable"},
+		{"helo_validation", "vulnerable"},
+	};
+	assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
+	char *ids = finding_ids(t);
+	/* Syntax checks are on; Postfix has no built-in check against its own name. */
+	cr_assert_str_eq(ids, "SMTP-HELO-002");
+	cr_assert(has_variant(t, "SMTP-HELO-002", "own-hostname"));
+	free(ids);
+	assert_nothing_queued();
+	json_decref(doc);
+}
+
+Test(probes_postfix, open_relay)
+{
+	char target[80];
+	const char *args[] = {"--probes", "open_relay", NULL};
+	json_t *doc = scan_postfix("open-relay", args, target, sizeof(target));
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"open_relay", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = finding_ids(t);
+	cr_assert(strstr(ids, "SMTP-RELAY-001") != NULL, "ids: %s", ids);
+	cr_assert(has_variant(t, "SMTP-RELAY-001", "null-sender"));
+	free(ids);
+	assert_nothing_queued();
+	json_decref(doc);
+}
+
+Test(probes_postfix, auth_before_tls_on_submission)
+{
+	char target[80], port[16];
+	if (!postfix_available())
+		cr_skip_test("Postfix is not installed (scripts/postfix-deps.sh)");
+	/* The port is chosen at start; mark it as submission once known. */
+	cr_assert_eq(postfix_start(&pf, "127.0.0.1", postfix_config("auth-before-tls")), 0);
+	snprintf(port, sizeof(port), "%u", pf.port);
+	postfix_target(&pf, target, sizeof(target));
+	const char *argv[] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0",
+			      "--submission-ports", port, "--probes",
+			      "auth_before_tls,auth_weak_mechs,auth_anonymous", target, NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 120, NULL, &r), 0);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc, "%s", r.err);
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {
+		{"auth_before_tls", "vulnerable"},
+		{"auth_weak_mechs", "not-vulnerable"},
+		{"auth_anonymous", "not-vulnerable"},
+	};
+	assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
+	char *ids = finding_ids(t);
+	cr_assert_str_eq(ids, "SMTP-AUTH-001");
+	cr_assert(has_variant(t, "SMTP-AUTH-001", "PLAIN"));
+	cr_assert(has_variant(t, "SMTP-AUTH-001", "LOGIN"));
+	cr_assert_null(strstr(r.out, "not-a-password"), "the fake password leaked into the report");
+	free(ids);
+	run_result_free(&r);
+	json_decref(doc);
+}
+
+Test(probes_postfix, lax_helo)
+{
+	char target[80];
+	const char *args[] = {"--probes", "helo_validation", NULL};
+	json_t *doc = scan_postfix("lax-helo", args, target, sizeof(target));
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"helo_validation", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = finding_ids(t);
+	cr_assert_str_eq(ids, "SMTP-HELO-001,SMTP-HELO-002");
+	cr_assert(has_variant(t, "SMTP-HELO-001", "non-fqdn"));
+	cr_assert(has_variant(t, "SMTP-HELO-002", "localhost"));
+	free(ids);
+	json_decref(doc);
+}
