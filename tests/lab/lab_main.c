@@ -4,19 +4,25 @@
  *
  * SYNOPSIS
  *	smtp-lab [options] --listen ADDRESS:PORT=PERSONA[,tls] ...
+ *	smtp-lab [options] --farm COUNT [--farm-base ADDRESS] [--farm-port PORT]
+ *		 [--farm-mix PERSONA=WEIGHT,...] [--truth FILE] [--listen ...]
  *
  * DESCRIPTION
  *	Turns the command line into a lab_config (listeners, host name,
- *	delay, TLS context, log) and runs the server. Every argument is
+ *	delay, TLS context, log) and runs the server. The --listen
+ *	listeners come first, then the farm's (lab_farm). Every argument is
  *	checked before anything is bound, and a bad one is named in a single
- *	line on stderr.
+ *	line on stderr. Before binding, the open-file limit is raised to its
+ *	hard limit and checked against the number of listeners.
  *
  * DIAGNOSTICS
  *	Exit 0 after SIGTERM/SIGINT (or --help, --list-personas), 1 when the
- *	server cannot start (a port in use, an address not on this host), 2
- *	for a bad argument (including unreadable or invalid --cert/--key, and
- *	a --log file that cannot be created).
+ *	server cannot start (a port in use, an address not on this host, too
+ *	few file descriptors for the listeners), 2 for a bad argument
+ *	(including a farm outside 127.0.0.0/8, unreadable or invalid
+ *	--cert/--key, and a --log file that cannot be created).
  */
+#include <assert.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +34,7 @@
 #include <uv.h>
 
 #include "lab_cert.h"
+#include "lab_farm.h"
 #include "lab_log.h"
 #include "lab_persona.h"
 #include "lab_server.h"
@@ -39,6 +46,11 @@
 #define LAB_MAIN_MAX_DELAY_MS     3600000ul
 #define LAB_MAIN_DEFAULT_HOSTNAME "mx.lab.test"
 #define LAB_MAIN_ERR_MAX          256
+#define LAB_MAIN_STR(x)           LAB_MAIN_STR_(x)
+#define LAB_MAIN_STR_(x)          #x
+#define LAB_MAIN_FARM_PORT        LAB_MAIN_STR(LAB_FARM_PORT)
+/* Descriptors beyond the listeners: stdio, the loop's own, the log, and some clients. */
+#define LAB_MAIN_FD_HEADROOM 256
 
 enum lab_main_option {
 	LAB_OPT_LISTEN = 256,
@@ -49,6 +61,11 @@ enum lab_main_option {
 	LAB_OPT_LOG,
 	LAB_OPT_READY,
 	LAB_OPT_LIST,
+	LAB_OPT_FARM,
+	LAB_OPT_FARM_BASE,
+	LAB_OPT_FARM_PORT,
+	LAB_OPT_FARM_MIX,
+	LAB_OPT_TRUTH,
 };
 
 static const struct option lab_main_options[] = {
@@ -60,6 +77,11 @@ static const struct option lab_main_options[] = {
     {"log", required_argument, NULL, LAB_OPT_LOG},
     {"ready-file", required_argument, NULL, LAB_OPT_READY},
     {"list-personas", no_argument, NULL, LAB_OPT_LIST},
+    {"farm", required_argument, NULL, LAB_OPT_FARM},
+    {"farm-base", required_argument, NULL, LAB_OPT_FARM_BASE},
+    {"farm-port", required_argument, NULL, LAB_OPT_FARM_PORT},
+    {"farm-mix", required_argument, NULL, LAB_OPT_FARM_MIX},
+    {"truth", required_argument, NULL, LAB_OPT_TRUTH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -67,12 +89,20 @@ static const struct option lab_main_options[] = {
 /* What the command line asked for, before anything is opened. */
 struct lab_main_args {
 	struct lab_config cfg;
+	struct lab_listen_spec *listens; /* cfg.listens, owned */
+	size_t cap;                      /* of listens */
+	struct lab_farm farm;            /* count 0: no farm */
+	const char *farm_base;
+	uint16_t farm_port;
+	const char *farm_only; /* the first option that needs --farm, for the message */
 	const char *cert_file, *key_file, *log_file;
 	bool list, help;
 };
 
 static const char lab_main_usage[] =
     "usage: smtp-lab [options] --listen ADDRESS:PORT=PERSONA[,tls] ...\n"
+    "       smtp-lab [options] --farm COUNT [--farm-base ADDRESS] [--farm-port PORT]\n"
+    "                [--farm-mix PERSONA=WEIGHT,...] [--truth FILE] [--listen ...]\n"
     "\n"
     "Scriptable SMTP test server for smtp-audit's demo, tests and benchmarks.\n"
     "\n"
@@ -89,11 +119,21 @@ static const char lab_main_usage[] =
     "                     <unix_ms> <listen>:<port> <persona> s<n> <peer>:<port> <EVENT> <text>\n"
     "                     EVENT: CONNECT, C: (a command line), LONG, TLS, TLSFAIL, CLOSE\n"
     "  --ready-file FILE  once listening, write \"ADDRESS PORT PERSONA tls|plain\" lines\n"
+    "  --farm COUNT       also serve a farm: COUNT consecutive loopback addresses, each one\n"
+    "                     mail server with a persona dealt by --farm-mix (same COUNT and mix,\n"
+    "                     same personas)\n"
+    "  --farm-base ADDRESS  the farm's first address, in 127.0.0.0/8 (default " LAB_FARM_BASE ")\n"
+    "  --farm-port PORT   the port of every farm address, 0 picks a free one for each\n"
+    "                     (default " LAB_MAIN_FARM_PORT ")\n"
+    "  --farm-mix PERSONA=WEIGHT,...\n"
+    "                     personas by weight, dealt in turn (default\n"
+    "                     " LAB_FARM_MIX ")\n"
+    "  --truth FILE       once listening, write \"ADDRESS PORT PERSONA\" for each farm address\n"
     "  --list-personas    list the personas and exit\n"
     "  -h, --help         this text\n"
     "\n"
-    "Exit status: 0 after SIGTERM or SIGINT, 1 when the server cannot start,\n"
-    "2 for a bad argument.\n";
+    "Exit status: 0 after SIGTERM or SIGINT, 1 when the server cannot start (including\n"
+    "too few file descriptors for the listeners), 2 for a bad argument.\n";
 
 static int lab_main_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -194,12 +234,35 @@ static bool lab_main_persona(const char *text, struct lab_listen_spec *spec, con
 	return false;
 }
 
+static int lab_main_out_of_memory(void)
+{
+	fprintf(stderr, "smtp-lab: %s\n", sa_error_str(SA_ERROR_NOMEM));
+	return LAB_MAIN_EXIT_FAILURE;
+}
+
+/* Room for n more listen specs. */
+static bool lab_main_reserve(struct lab_main_args *a, size_t n)
+{
+	if (a->cfg.nlistens + n <= a->cap)
+		return true;
+	size_t cap = a->cap > 0 ? a->cap * 2 : 8;
+	if (cap < a->cfg.nlistens + n)
+		cap = a->cfg.nlistens + n;
+	struct lab_listen_spec *listens = reallocarray(a->listens, cap, sizeof(*listens));
+	if (listens == NULL)
+		return false;
+	a->listens = listens;
+	a->cap = cap;
+	a->cfg.listens = listens;
+	return true;
+}
+
 static int lab_main_listen(struct lab_main_args *a, const char *text)
 {
 	const char *why = NULL;
-	if (a->cfg.nlistens == LAB_SERVER_MAX_LISTENERS)
-		return lab_main_bad("too many --listen (at most %d)", LAB_SERVER_MAX_LISTENERS);
-	struct lab_listen_spec *spec = &a->cfg.listens[a->cfg.nlistens];
+	if (!lab_main_reserve(a, 1))
+		return lab_main_out_of_memory();
+	struct lab_listen_spec *spec = &a->listens[a->cfg.nlistens];
 	*spec = (struct lab_listen_spec){.text = text};
 	const char *eq = strchr(text, '=');
 	if (eq == NULL)
@@ -221,10 +284,60 @@ static bool lab_main_valid_hostname(const char *name)
 	       name[0] != '.' && name[0] != '-' && strstr(name, "..") == NULL;
 }
 
+static const char *lab_main_option_name(int opt)
+{
+	for (const struct option *o = lab_main_options; o->name != NULL; o++)
+		if (o->val == opt)
+			return o->name;
+	assert(!"an option without a name");
+	return "";
+}
+
+static int lab_main_farm_option(struct lab_main_args *a, int opt, const char *arg)
+{
+	const char *why = NULL;
+	unsigned long n;
+	switch (opt) {
+	case LAB_OPT_FARM:
+		if (!lab_main_number(arg, LAB_FARM_MAX_COUNT, &n) || n == 0)
+			return lab_main_bad("bad --farm '%s': expected 1 to %u addresses", arg,
+			                    LAB_FARM_MAX_COUNT);
+		a->farm.count = n;
+		return 0;
+	case LAB_OPT_FARM_BASE:
+		if (lab_farm_set_base(&a->farm, arg, &why) != 0)
+			return lab_main_bad("bad --farm-base '%s': %s", arg, why);
+		a->farm_base = arg;
+		return 0;
+	case LAB_OPT_FARM_PORT:
+		if (!lab_main_number(arg, 65535, &n))
+			return lab_main_bad("bad --farm-port '%s': expected 0 to 65535", arg);
+		a->farm_port = (uint16_t)n;
+		return 0;
+	case LAB_OPT_FARM_MIX:
+		if (lab_farm_set_mix(&a->farm, arg, &why) != 0)
+			return lab_main_bad("bad --farm-mix '%s': %s", arg, why);
+		return 0;
+	case LAB_OPT_TRUTH:
+		a->cfg.truth_file = arg;
+		return 0;
+	}
+	assert(!"not a farm option");
+	return LAB_MAIN_EXIT_USAGE;
+}
+
 static int lab_main_option(struct lab_main_args *a, int opt, const char *arg)
 {
 	unsigned long n;
 	switch (opt) {
+	case LAB_OPT_FARM:
+	case LAB_OPT_FARM_BASE:
+	case LAB_OPT_FARM_PORT:
+	case LAB_OPT_FARM_MIX:
+	case LAB_OPT_TRUTH:
+		if (opt != LAB_OPT_FARM && a->farm_only == NULL)
+			a->farm_only = lab_main_option_name(opt);
+		return lab_main_farm_option(a, opt, arg);
 	case LAB_OPT_LISTEN:
 		return lab_main_listen(a, arg);
 	case LAB_OPT_HOSTNAME:
@@ -260,6 +373,20 @@ static int lab_main_option(struct lab_main_args *a, int opt, const char *arg)
 	return lab_main_bad("internal: unhandled option %d", opt);
 }
 
+/* The farm's listeners after the --listen ones. */
+static int lab_main_add_farm(struct lab_main_args *a)
+{
+	const char *why = NULL;
+	if (lab_farm_check(&a->farm, &why) != 0)
+		return lab_main_bad("bad --farm-base '%s' for --farm %zu: %s", a->farm_base,
+		                    a->farm.count, why);
+	if (!lab_main_reserve(a, a->farm.count))
+		return lab_main_out_of_memory();
+	lab_farm_specs(&a->farm, a->farm_port, a->listens + a->cfg.nlistens);
+	a->cfg.nlistens += a->farm.count;
+	return 0;
+}
+
 static int lab_main_parse(struct lab_main_args *a, int argc, char **argv)
 {
 	int opt;
@@ -277,11 +404,13 @@ static int lab_main_parse(struct lab_main_args *a, int argc, char **argv)
 		return lab_main_bad("unexpected argument '%s' (see --help)", argv[optind]);
 	if (a->help || a->list)
 		return 0;
-	if (a->cfg.nlistens == 0)
-		return lab_main_bad("no --listen given (see --help)");
+	if (a->cfg.nlistens == 0 && a->farm.count == 0)
+		return lab_main_bad("no --listen or --farm given (see --help)");
+	if (a->farm.count == 0 && a->farm_only != NULL)
+		return lab_main_bad("--%s needs --farm", a->farm_only);
 	if ((a->cert_file == NULL) != (a->key_file == NULL))
 		return lab_main_bad("--cert and --key go together");
-	return 0;
+	return a->farm.count > 0 ? lab_main_add_farm(a) : 0;
 }
 
 /* The TLS context from --cert/--key, or from a certificate made now. */
@@ -304,26 +433,42 @@ static int lab_main_tls(struct lab_main_args *a)
 	return LAB_MAIN_EXIT_FAILURE;
 }
 
-/* Thousands of concurrent clients need thousands of descriptors. */
-static void lab_main_raise_fd_limit(void)
+/*
+ * Thousands of listeners and concurrent clients need thousands of descriptors:
+ * raise the soft limit, and refuse to start rather than fail at some bind.
+ */
+static int lab_main_fd_limit(size_t listeners)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	rlim_t need = (rlim_t)listeners + LAB_MAIN_FD_HEADROOM;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	fprintf(stderr,
+	        "smtp-lab: %zu listeners need %llu file descriptors (%d more for clients), but "
+	        "the limit is %llu: raise it (ulimit -n, LimitNOFILE)\n",
+	        listeners, (unsigned long long)need, LAB_MAIN_FD_HEADROOM,
+	        (unsigned long long)rl.rlim_cur);
+	return LAB_MAIN_EXIT_FAILURE;
 }
 
 static int lab_main_serve(struct lab_main_args *a)
 {
-	int rc = lab_main_tls(a);
+	int rc = lab_main_fd_limit(a->cfg.nlistens);
+	if (rc == 0)
+		rc = lab_main_tls(a);
 	if (rc != 0)
 		return rc;
 	if (a->log_file != NULL && lab_log_open(&a->cfg.log, a->log_file) != 0) {
 		tls_ctx_free(a->cfg.tls);
 		return lab_main_bad("bad --log '%s': cannot create it", a->log_file);
 	}
-	lab_main_raise_fd_limit();
 	/* A client that vanishes mid-write must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = lab_server_run(&a->cfg);
@@ -332,19 +477,39 @@ static int lab_main_serve(struct lab_main_args *a)
 	return rc == 0 ? 0 : LAB_MAIN_EXIT_FAILURE;
 }
 
-int main(int argc, char **argv)
+static void lab_main_defaults(struct lab_main_args *a)
 {
-	struct lab_main_args a = {.cfg = {.hostname = LAB_MAIN_DEFAULT_HOSTNAME}};
-	int rc = lab_main_parse(&a, argc, argv);
-	if (rc != 0)
-		return rc;
-	if (a.help) {
+	const char *why = NULL;
+	*a = (struct lab_main_args){
+	    .cfg = {.hostname = LAB_MAIN_DEFAULT_HOSTNAME},
+	    .farm_base = LAB_FARM_BASE,
+	    .farm_port = LAB_FARM_PORT,
+	};
+	int rc = lab_farm_set_base(&a->farm, LAB_FARM_BASE, &why);
+	rc |= lab_farm_set_mix(&a->farm, LAB_FARM_MIX, &why);
+	assert(rc == 0);
+}
+
+static int lab_main_run(struct lab_main_args *a)
+{
+	if (a->help) {
 		fputs(lab_main_usage, stdout);
 		return 0;
 	}
-	if (a.list) {
+	if (a->list) {
 		lab_persona_list(stdout);
 		return 0;
 	}
-	return lab_main_serve(&a);
+	return lab_main_serve(a);
+}
+
+int main(int argc, char **argv)
+{
+	struct lab_main_args a;
+	lab_main_defaults(&a);
+	int rc = lab_main_parse(&a, argc, argv);
+	if (rc == 0)
+		rc = lab_main_run(&a);
+	free(a.listens);
+	return rc;
 }

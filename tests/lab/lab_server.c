@@ -11,6 +11,7 @@
 #include "lab_server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -34,14 +35,15 @@ struct lab_listener {
 	struct lab_conn_listener info;
 	char ip[64];
 	unsigned port;
+	bool farm;
 };
 
 struct lab_server {
 	uv_loop_t loop;
 	struct lab_site site;
 	struct lab_conn_env env;
-	struct lab_listener listeners[LAB_SERVER_MAX_LISTENERS];
-	size_t nlisteners; /* initialised handles, whether bound or not */
+	struct lab_listener *listeners; /* one per configured listener */
+	size_t nlisteners;              /* initialised handles, whether bound or not */
 	uv_signal_t sigterm, sigint;
 	bool signals_open;
 	bool stopping;
@@ -84,25 +86,43 @@ static void lab_server_set_site(struct lab_site *site, const char *hostname)
 	         dot != NULL && dot[1] != '\0' ? dot + 1 : hostname);
 }
 
+/* The numeric address into ip, "ADDRESS:PORT" or "[ADDRESS]:PORT" into name; returns the port. */
+static unsigned lab_server_addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen,
+                                     char *name, size_t namelen)
+{
+	unsigned port;
+	bool v6 = ss->ss_family == AF_INET6;
+	if (v6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, (socklen_t)iplen);
+		port = ntohs(sin6->sin6_port);
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, (socklen_t)iplen);
+		port = ntohs(sin->sin_port);
+	}
+	snprintf(name, namelen, "%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+	return port;
+}
+
 static void lab_server_name_listener(struct lab_listener *l)
 {
 	struct sockaddr_storage ss = {0};
-	char ip[sizeof(l->ip)] = "";
 	int len = sizeof(ss);
 	uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
-	bool v6 = ss.ss_family == AF_INET6;
-	if (v6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-		l->port = ntohs(sin6->sin6_port);
-	} else {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-		l->port = ntohs(sin->sin_port);
+	l->port =
+	    lab_server_addr_text(&ss, l->ip, sizeof(l->ip), l->info.name, sizeof(l->info.name));
+}
+
+static void lab_server_listen_failed(const struct lab_listen_spec *spec, int rc)
+{
+	char ip[64], name[80];
+	if (spec->text != NULL) {
+		fprintf(stderr, "smtp-lab: cannot listen on %s: %s\n", spec->text, uv_strerror(rc));
+		return;
 	}
-	memcpy(l->ip, ip, sizeof(ip));
-	snprintf(l->info.name, sizeof(l->info.name), "%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "",
-	         l->port);
+	lab_server_addr_text(&spec->addr, ip, sizeof(ip), name, sizeof(name));
+	fprintf(stderr, "smtp-lab: cannot listen on farm address %s: %s\n", name, uv_strerror(rc));
 }
 
 static int lab_server_listen(struct lab_server *srv, const struct lab_listen_spec *spec)
@@ -112,6 +132,7 @@ static int lab_server_listen(struct lab_server *srv, const struct lab_listen_spe
 	srv->nlisteners++;
 	l->tcp.data = l;
 	l->server = srv;
+	l->farm = spec->farm;
 	l->info.persona = spec->persona;
 	l->info.tls = spec->tls;
 	unsigned flags = spec->addr.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
@@ -120,18 +141,32 @@ static int lab_server_listen(struct lab_server *srv, const struct lab_listen_spe
 		rc =
 		    uv_listen((uv_stream_t *)&l->tcp, LAB_SERVER_BACKLOG, lab_server_on_connection);
 	if (rc != 0) {
-		fprintf(stderr, "smtp-lab: cannot listen on %s: %s\n", spec->text, uv_strerror(rc));
+		lab_server_listen_failed(spec, rc);
 		return sa_error_from_errno(rc);
 	}
 	lab_server_name_listener(l);
 	return 0;
 }
 
-static int lab_server_write_ready(const struct lab_server *srv, const char *path)
+/* The ready file lists every listener with its mode; the truth file the farm's, without. */
+static void lab_server_print_listeners(const struct lab_server *srv, FILE *f, bool truth)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		const struct lab_listener *l = &srv->listeners[i];
+		if (truth && !l->farm)
+			continue;
+		fprintf(f, "%s %u %s", l->ip, l->port, l->info.persona->name);
+		if (!truth)
+			fputs(l->info.tls ? " tls" : " plain", f);
+		fputc('\n', f);
+	}
+}
+
+static int lab_server_write_list(const struct lab_server *srv, const char *path, bool truth)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		fprintf(stderr, "smtp-lab: ready file name too long: %s\n", path);
+		fprintf(stderr, "smtp-lab: file name too long: %s\n", path);
 		return SA_ERROR_TOOBIG;
 	}
 	FILE *f = fopen(tmp, "w");
@@ -139,11 +174,7 @@ static int lab_server_write_ready(const struct lab_server *srv, const char *path
 		fprintf(stderr, "smtp-lab: %s: %s\n", tmp, strerror(errno));
 		return SA_ERROR_IO;
 	}
-	for (size_t i = 0; i < srv->nlisteners; i++) {
-		const struct lab_listener *l = &srv->listeners[i];
-		fprintf(f, "%s %u %s %s\n", l->ip, l->port, l->info.persona->name,
-		        l->info.tls ? "tls" : "plain");
-	}
+	lab_server_print_listeners(srv, f, truth);
 	bool failed = ferror(f) != 0;
 	failed |= fclose(f) != 0;
 	if (failed || rename(tmp, path) != 0) {
@@ -175,14 +206,36 @@ static int lab_server_start(struct lab_server *srv, const struct lab_config *cfg
 		rc = lab_server_listen(srv, &cfg->listens[i]);
 	if (rc == 0)
 		rc = lab_server_watch_signals(srv);
+	if (rc == 0 && cfg->truth_file != NULL)
+		rc = lab_server_write_list(srv, cfg->truth_file, true);
 	if (rc == 0 && cfg->ready_file != NULL)
-		rc = lab_server_write_ready(srv, cfg->ready_file);
+		rc = lab_server_write_list(srv, cfg->ready_file, false);
 	return rc;
+}
+
+static void lab_server_free(struct lab_server *srv)
+{
+	free(srv->listeners);
+	free(srv);
+}
+
+static struct lab_server *lab_server_new(size_t nlisteners)
+{
+	struct lab_server *srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return NULL;
+	srv->listeners = calloc(nlisteners, sizeof(*srv->listeners));
+	if (srv->listeners == NULL) {
+		free(srv);
+		return NULL;
+	}
+	return srv;
 }
 
 int lab_server_run(const struct lab_config *cfg)
 {
-	struct lab_server *srv = calloc(1, sizeof(*srv));
+	assert(cfg->nlistens > 0);
+	struct lab_server *srv = lab_server_new(cfg->nlistens);
 	if (srv == NULL) {
 		fprintf(stderr, "smtp-lab: %s\n", sa_error_str(SA_ERROR_NOMEM));
 		return SA_ERROR_NOMEM;
@@ -190,7 +243,7 @@ int lab_server_run(const struct lab_config *cfg)
 	int rc = uv_loop_init(&srv->loop);
 	if (rc != 0) {
 		fprintf(stderr, "smtp-lab: event loop: %s\n", uv_strerror(rc));
-		free(srv);
+		lab_server_free(srv);
 		return sa_error_from_errno(rc);
 	}
 	lab_server_set_site(&srv->site, cfg->hostname);
@@ -205,6 +258,6 @@ int lab_server_run(const struct lab_config *cfg)
 		lab_server_stop(srv);
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&srv->loop);
-	free(srv);
+	lab_server_free(srv);
 	return rc;
 }

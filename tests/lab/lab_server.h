@@ -7,17 +7,20 @@
  *	rc = lab_server_run(&cfg);       returns after SIGTERM or SIGINT
  *
  * DESCRIPTION
- *	One process, one libuv loop, any number of listeners, each with its
- *	persona and, optionally, implicit TLS. Once every listener is bound
- *	the ready file gets one line per listener, "ADDRESS PORT PERSONA
- *	tls|plain" (the real port when 0 was asked for), written to FILE.tmp
- *	and renamed, so a reader never sees half of it. SIGTERM and SIGINT
- *	close the listeners and every connection; the loop then ends.
+ *	One process, one libuv loop, any number of listeners (thousands for
+ *	a farm, see lab_farm), each with its persona and, optionally,
+ *	implicit TLS. Once every listener is bound the truth file gets one
+ *	line per farm listener, "ADDRESS PORT PERSONA", and then the ready
+ *	file one line per listener, "ADDRESS PORT PERSONA tls|plain" (the
+ *	real port when 0 was asked for). Each is written to FILE.tmp and
+ *	renamed, so a reader never sees half of it, and whoever waits for the
+ *	ready file finds the truth file complete. SIGTERM and SIGINT close
+ *	the listeners and every connection; the loop then ends.
  *
  * DIAGNOSTICS
  *	lab_server_run() returns 0 after a signal, or an SA_ERROR_* code
  *	after printing one line on stderr (a listener could not be bound,
- *	the ready file could not be written).
+ *	the truth or ready file could not be written).
  */
 #ifndef LAB_SERVER_H
 #define LAB_SERVER_H
@@ -29,25 +32,25 @@
 #include "lab_log.h"
 #include "lab_persona.h"
 
-#define LAB_SERVER_MAX_LISTENERS 64
-
 struct tls_ctx;
 
 struct lab_listen_spec {
-	const char *text; /* as given on the command line, for messages */
+	const char *text; /* as given on the command line, for messages; NULL for the farm */
 	struct sockaddr_storage addr;
 	const struct lab_persona *persona;
 	bool tls;
+	bool farm; /* listed in the truth file */
 };
 
 struct lab_config {
-	struct lab_listen_spec listens[LAB_SERVER_MAX_LISTENERS];
+	const struct lab_listen_spec *listens;
 	size_t nlistens;
 	const char *hostname;
 	unsigned delay_ms;
 	struct tls_ctx *tls;    /* server context for STARTTLS and implicit TLS */
 	struct lab_log *log;    /* NULL: no command log */
 	const char *ready_file; /* NULL: none */
+	const char *truth_file; /* NULL: none */
 };
 
 int lab_server_run(const struct lab_config *cfg);
