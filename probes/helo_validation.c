@@ -87,6 +87,7 @@
 #include <string.h>
 
 #include "probe.h"
+#include "text_buf.h"
 #include "smtp_addr.h"
 
 #define HELO_VALIDATION_OVERLONG_LEN 300
@@ -362,26 +363,8 @@ static unsigned helo_validation_count(const struct helo_validation_state *st,
 	return n;
 }
 
-struct helo_validation_text {
-	char *buf;
-	size_t len, used;
-};
-
-__attribute__((format(printf, 2, 3))) static void
-helo_validation_text_add(struct helo_validation_text *t, const char *fmt, ...)
-{
-	if (t->used >= t->len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->used += (size_t)n;
-}
-
 /* Appends the forms with that result, comma-separated, each with its note when asked. */
-static void helo_validation_text_forms(struct helo_validation_text *t,
+static void helo_validation_text_forms(struct text_buf *t,
                                        const struct helo_validation_state *st,
                                        enum helo_validation_result result, bool notes)
 {
@@ -390,14 +373,14 @@ static void helo_validation_text_forms(struct helo_validation_text *t,
 		const struct helo_validation_attempt *a = &st->attempt[f];
 		if (a->result != result)
 			continue;
-		helo_validation_text_add(t, "%s%s", n++ ? ", " : "", helo_validation_forms[f].name);
+		text_buf_add(t, "%s%s", n++ ? ", " : "", helo_validation_forms[f].name);
 		if (notes)
-			helo_validation_text_add(t, " (%s)", a->note);
+			text_buf_add(t, " (%s)", a->note);
 	}
 }
 
 /* "rejected: 9 forms (at RCPT)", or with counts per stage when they differ. */
-static void helo_validation_text_rejected(struct helo_validation_text *t,
+static void helo_validation_text_rejected(struct text_buf *t,
                                           const struct helo_validation_state *st)
 {
 	unsigned per_stage[HELO_VALIDATION_STAGE_COUNT] = {0}, stages = 0;
@@ -406,40 +389,41 @@ static void helo_validation_text_rejected(struct helo_validation_text *t,
 		if (st->attempt[f].result == HELO_VALIDATION_REJECTED)
 			per_stage[st->attempt[f].stage]++;
 	if (total == 0) {
-		helo_validation_text_add(t, "rejected: none");
+		text_buf_add(t, "rejected: none");
 		return;
 	}
 	for (int s = 0; s < HELO_VALIDATION_STAGE_COUNT; s++)
 		stages += per_stage[s] > 0;
-	helo_validation_text_add(t, "rejected: %u form%s (", total, total == 1 ? "" : "s");
+	text_buf_add(t, "rejected: %u form%s (", total, total == 1 ? "" : "s");
 	for (int s = 0, listed = 0; s < HELO_VALIDATION_STAGE_COUNT; s++) {
 		if (per_stage[s] == 0)
 			continue;
 		if (stages > 1)
-			helo_validation_text_add(t, "%s%u ", listed++ ? ", " : "", per_stage[s]);
-		helo_validation_text_add(t, "at %s", helo_validation_stage_name[s]);
+			text_buf_add(t, "%s%u ", listed++ ? ", " : "", per_stage[s]);
+		text_buf_add(t, "at %s", helo_validation_stage_name[s]);
 	}
-	helo_validation_text_add(t, ")");
+	text_buf_add(t, ")");
 }
 
 static void helo_validation_finish(struct probe_ctx *ctx, const struct helo_validation_state *st)
 {
-	char reason[HELO_VALIDATION_REASON_MAX] = "";
-	struct helo_validation_text t = {.buf = reason, .len = sizeof(reason)};
+	char reason[HELO_VALIDATION_REASON_MAX];
+	struct text_buf t;
+	text_buf_init(&t, reason, sizeof(reason));
 	unsigned accepted = helo_validation_count(st, HELO_VALIDATION_ACCEPTED);
 	unsigned inconclusive = helo_validation_count(st, HELO_VALIDATION_INCONCLUSIVE);
-	helo_validation_text_add(&t, "accepted: ");
+	text_buf_add(&t, "accepted: ");
 	helo_validation_text_forms(&t, st, HELO_VALIDATION_ACCEPTED, false);
 	if (accepted == 0)
-		helo_validation_text_add(&t, "none");
-	helo_validation_text_add(&t, "; ");
+		text_buf_add(&t, "none");
+	text_buf_add(&t, "; ");
 	helo_validation_text_rejected(&t, st);
 	if (inconclusive > 0) {
-		helo_validation_text_add(&t, "; inconclusive: ");
+		text_buf_add(&t, "; inconclusive: ");
 		helo_validation_text_forms(&t, st, HELO_VALIDATION_INCONCLUSIVE, true);
 	}
 	if (helo_validation_count(st, HELO_VALIDATION_SKIPPED) > 0) {
-		helo_validation_text_add(&t, "; skipped: ");
+		text_buf_add(&t, "; skipped: ");
 		helo_validation_text_forms(&t, st, HELO_VALIDATION_SKIPPED, true);
 	}
 	enum verdict v = accepted > 0       ? VERDICT_VULNERABLE

@@ -25,6 +25,7 @@
  *	command line; relay_battery_path_lines() SA_ERROR_RANGE likewise.
  */
 #include "relay_battery.h"
+#include "text_buf.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -634,26 +635,6 @@ enum relay_event relay_battery_on_reply(struct relay_battery *b, int tag,
 
 /* ---- the verdict ---- */
 
-struct relay_text {
-	char *buf;
-	size_t len, used;
-};
-
-static void relay_text_add(struct relay_text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void relay_text_add(struct relay_text *t, const char *fmt, ...)
-{
-	if (t->used + 1 >= t->len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->used = t->used + (size_t)n < t->len ? t->used + (size_t)n : t->len - 1;
-}
-
 static void relay_count(const struct relay_battery *b, struct relay_judgement *j)
 {
 	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++) {
@@ -704,93 +685,93 @@ static bool relay_auth_everywhere(const struct relay_battery *b)
 }
 
 /* "percent hack via address literal, bang path" for the accepted forms. */
-static void relay_add_accepted_forms(const struct relay_battery *b, struct relay_text *t)
+static void relay_add_accepted_forms(const struct relay_battery *b, struct text_buf *t)
 {
 	const char *sep = "";
 	for (int f = 0; f < RELAY_FORM_COUNT; f++) {
 		if (relay_battery_count_accepted(b, -1, f) == 0)
 			continue;
-		relay_text_add(t, "%s%s", sep, relay_forms[f].phrase);
+		text_buf_add(t, "%s%s", sep, relay_forms[f].phrase);
 		sep = ", ";
 	}
 }
 
-static void relay_add_controls_note(const struct relay_judgement *j, struct relay_text *t)
+static void relay_add_controls_note(const struct relay_judgement *j, struct text_buf *t)
 {
 	if (j->controls_judged == 0)
-		relay_text_add(t, "; controls not judged");
+		text_buf_add(t, "; controls not judged");
 	else if (j->controls_accepted == 0)
-		relay_text_add(t, "; controls rejected");
+		text_buf_add(t, "; controls rejected");
 	else if (j->controls_accepted == j->controls_judged)
-		relay_text_add(t, "; controls accepted");
+		text_buf_add(t, "; controls accepted");
 	else
-		relay_text_add(t, "; %zu of %zu controls rejected",
+		text_buf_add(t, "; %zu of %zu controls rejected",
 		               j->controls_judged - j->controls_accepted, j->controls_judged);
 }
 
 static void relay_add_notes(const struct relay_battery *b, const struct relay_judgement *j,
-                            struct relay_text *t)
+                            struct text_buf *t)
 {
 	if (j->unverified > 0)
-		relay_text_add(t, "; %zu accepted with 252 (unverified)", j->unverified);
+		text_buf_add(t, "; %zu accepted with 252 (unverified)", j->unverified);
 	if (j->deferred > 0 && j->deferred < j->judged)
-		relay_text_add(t, "; %zu deferred (4xx)", j->deferred);
+		text_buf_add(t, "; %zu deferred (4xx)", j->deferred);
 	for (int s = 0; s < RELAY_SENDER_COUNT; s++) {
 		const struct relay_sender_state *ss = &b->senders[s];
 		if (ss->status == RELAY_MAIL_REFUSED)
-			relay_text_add(t, "; %s refused at MAIL FROM (%d %.80s)",
+			text_buf_add(t, "; %s refused at MAIL FROM (%d %.80s)",
 			               relay_senders[s].phrase, ss->mail_refused.code,
 			               relay_first_line(&ss->mail_refused));
 	}
 	if (j->skipped > 0 || j->controls < RELAY_CONTROL_COUNT)
-		relay_text_add(t,
+		text_buf_add(t,
 		               "; no server host name in greeting or EHLO: %zu attempts and %d "
 		               "control(s) needing one skipped",
 		               j->skipped, RELAY_CONTROL_COUNT - (int)j->controls);
 }
 
 static enum verdict relay_decide(const struct relay_battery *b, const struct relay_judgement *j,
-                                 bool complete, struct relay_text *t)
+                                 bool complete, struct text_buf *t)
 {
 	if (j->accepted > 0) {
-		relay_text_add(t, "%zu of %zu relay attempts accepted (", j->accepted, j->planned);
+		text_buf_add(t, "%zu of %zu relay attempts accepted (", j->accepted, j->planned);
 		relay_add_accepted_forms(b, t);
-		relay_text_add(t, ")");
+		text_buf_add(t, ")");
 		if (j->controls_judged > j->controls_accepted) {
 			relay_add_controls_note(j, t);
 			return VERDICT_VULNERABLE;
 		}
 		if (j->controls_accepted > 0) {
-			relay_text_add(t,
+			text_buf_add(t,
 			               "; but the controls were accepted too: the server accepts "
 			               "every recipient at RCPT time");
 			return VERDICT_SUSPECTED;
 		}
-		relay_text_add(t, "; but no control could be judged");
+		text_buf_add(t, "; but no control could be judged");
 		return VERDICT_INCONCLUSIVE;
 	}
 	if (!complete) {
-		relay_text_add(
+		text_buf_add(
 		    t, "battery incomplete: %zu of %zu relay attempts judged, none accepted",
 		    j->judged, j->planned);
 		return VERDICT_INCONCLUSIVE;
 	}
 	if (relay_auth_everywhere(b)) {
-		relay_text_add(t, "authentication required before any recipient is accepted");
+		text_buf_add(t, "authentication required before any recipient is accepted");
 		return VERDICT_INCONCLUSIVE;
 	}
 	if (j->judged == 0) {
-		relay_text_add(t, "no relay attempt could be judged");
+		text_buf_add(t, "no relay attempt could be judged");
 		return VERDICT_INCONCLUSIVE;
 	}
 	if (j->refused == 0) {
-		relay_text_add(t, "every judged relay attempt was only deferred (4xx)");
+		text_buf_add(t, "every judged relay attempt was only deferred (4xx)");
 		return VERDICT_INCONCLUSIVE;
 	}
-	relay_text_add(t, "0 of %zu relay attempts accepted (%zu refused", j->planned, j->refused);
+	text_buf_add(t, "0 of %zu relay attempts accepted (%zu refused", j->planned, j->refused);
 	if (j->syntax > 0)
-		relay_text_add(t, ", %zu of them as syntax errors", j->syntax);
-	relay_text_add(t, ")");
+		text_buf_add(t, ", %zu of them as syntax errors", j->syntax);
+	text_buf_add(t, ")");
 	relay_add_controls_note(j, t);
 	return VERDICT_NOT_VULNERABLE;
 }
@@ -798,7 +779,8 @@ static enum verdict relay_decide(const struct relay_battery *b, const struct rel
 void relay_battery_judge(const struct relay_battery *b, bool complete, struct relay_judgement *out)
 {
 	*out = (struct relay_judgement){0};
-	struct relay_text t = {.buf = out->reason, .len = sizeof(out->reason)};
+	struct text_buf t;
+	text_buf_init(&t, out->reason, sizeof(out->reason));
 	relay_count(b, out);
 	out->verdict = relay_decide(b, out, complete, &t);
 	relay_add_notes(b, out, &t);
