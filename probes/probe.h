@@ -68,11 +68,16 @@ enum probe_preamble {
 	PROBE_PREAMBLE_EHLO,      /* ... then EHLO, or HELO when EHLO gets a 5xx */
 	PROBE_PREAMBLE_PLAINTEXT, /* as EHLO; the probe is about cleartext, so on an
 				     implicit-TLS port it is not applicable and not run */
+	PROBE_PREAMBLE_TLS_RAW,   /* as EHLO on STARTTLS ports; on implicit-TLS ports start()
+				     runs right after connect, in raw mode (no handshake,
+				     no greeting), for probe_send_raw() */
 };
 
 enum probe_flag {
 	PROBE_DEFAULT = 1u << 0,   /* part of the default probe set */
 	PROBE_INTRUSIVE = 1u << 1, /* needs an explicit --probes to run */
+	PROBE_SEES_TLS_FAILURE = 1u << 2, /* a failed implicit-TLS handshake in the preamble
+					     goes to interrupted() instead of ending the run */
 };
 
 /* Settings a probe may read; the engine fills them from the command line. */
@@ -82,6 +87,9 @@ struct probe_settings {
 	const char *relay_from;   /* external sender address */
 	const char *relay_canary; /* recipient for the end-to-end relay proof, or NULL */
 	bool allow_data;          /* --allow-data given */
+	unsigned cert_warn_days;  /* certificate expiry warning horizon (default 21) */
+	const char *const *users; /* local parts for user enumeration (--users), or NULL */
+	size_t nusers;            /*   ... and how many; 0 = the built-in list */
 };
 
 /* Where this session is connected. */
@@ -97,7 +105,9 @@ struct probe_target {
 struct probe_reply {
 	int tag;                        /* as given to probe_send() / probe_starttls() */
 	const char *command;            /* the command line as sent, without CRLF */
-	const struct smtp_reply *reply;
+	const struct smtp_reply *reply; /* NULL for a raw record */
+	const unsigned char *raw;       /* raw mode: bytes from the server, else NULL */
+	size_t raw_len;
 };
 
 /*
@@ -142,6 +152,16 @@ const struct smtp_caps *probe_caps_plain(const struct probe_ctx *ctx);
 
 bool probe_tls_active(const struct probe_ctx *ctx);
 
+/* What the handshake of this session established (certificate included); NULL without TLS. */
+const struct tls_facts *probe_tls_facts(const struct probe_ctx *ctx);
+
+/*
+ * In interrupted(): the engine's one-line account of why the session
+ * ended ("server sent 12 bytes after its 220 to STARTTLS, before the TLS
+ * handshake", "TLS handshake failed: ..."), or "" when it has none.
+ */
+const char *probe_failure(const struct probe_ctx *ctx);
+
 /* Queues one command line (no CR, LF or NUL; at most 4096 bytes). Returns 0,
  * SA_ERROR_INVAL for a malformed line, SA_ERROR_POLICY for DATA/BDAT without
  * --allow-data. */
@@ -163,6 +183,41 @@ int probe_send_message(struct probe_ctx *ctx, int tag, const char *body);
  * true); any other reply to STARTTLS is handed over as is.
  */
 int probe_starttls(struct probe_ctx *ctx, int tag);
+
+/*
+ * STARTTLS and, in the same TCP write, the command line injected (no CR/LF),
+ * as a man in the middle would append it (CVE-2011-0411). Replies, each
+ * with this tag:
+ *  - not 220: handed over as is (command "STARTTLS");
+ *  - 220 followed by more bytes before the handshake: the 220 with those
+ *    bytes in raw (the session then only closes);
+ *  - 220, handshake, and a reply inside TLS within a short wait: that reply
+ *    with command = the injected line (the server ran it in the TLS session);
+ *  - 220, handshake, silence: EHLO is sent and its reply handed over
+ *    (command "EHLO ..."), as after probe_starttls().
+ */
+int probe_starttls_inject(struct probe_ctx *ctx, int tag, const char *line);
+
+/*
+ * STARTTLS without a handshake: on 220 the session switches to raw mode
+ * and step() gets the 220 (raw: any bytes that followed it). Any other
+ * reply is handed over as is and the session stays SMTP.
+ */
+int probe_starttls_raw(struct probe_ctx *ctx, int tag);
+
+/*
+ * Raw mode only (after probe_starttls_raw()'s 220, or PROBE_PREAMBLE_TLS_RAW
+ * on an implicit-TLS port): writes len bytes (at most PROBE_RAW_WRITE_MAX) and hands the
+ * answer to step() in raw: one complete TLS record (at most 5 + 18432
+ * bytes), or, when the bytes are not a TLS record header, what arrived as
+ * is. A close is interrupted(OUTCOME_CLOSED); a raw session ends without
+ * QUIT when the probe concludes or reconnects.
+ */
+#define PROBE_RAW_WRITE_MAX 16384
+int probe_send_raw(struct probe_ctx *ctx, int tag, const void *data, size_t len);
+
+/* Raw mode only: waits for the next record without sending anything. */
+int probe_read_raw(struct probe_ctx *ctx, int tag);
 
 /* Continues in a new session (after interrupted(), or to spread attempts). */
 int probe_reconnect(struct probe_ctx *ctx);

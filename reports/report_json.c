@@ -172,9 +172,12 @@ static json_t *doc_tls(const struct target_result *t)
 	failed |= doc_put(o, "key_type", doc_text(tls->key_type));
 	failed |= doc_put(o, "key_bits", doc_count(tls->key_bits));
 	failed |= doc_put(o, "signature", doc_text(tls->signature));
+	failed |= doc_put(o, "signature_hash", doc_text(tls->signature_hash));
 	failed |= doc_put(o, "fingerprint", doc_text(tls->fingerprint));
 	failed |= doc_put(o, "chain_length", doc_count(tls->chain_length));
 	failed |= doc_put(o, "trusted", json_boolean(tls->trusted));
+	failed |= doc_put(o, "chain_trusted", json_boolean(tls->chain_trusted));
+	failed |= doc_put(o, "self_signed", json_boolean(tls->self_signed));
 	failed |= doc_put(o, "name_checked", json_boolean(tls->name_checked));
 	failed |= doc_put(o, "name_matches", json_boolean(tls->name_matches));
 	failed |= doc_put(o, "verify_detail", doc_text(tls->verify_detail));

@@ -105,7 +105,7 @@ static int text_outcome(FILE *out, const struct target_result *t)
 	fprintf(out, "  outcome: %s", outcome_name(t->outcome));
 	if (t->outcome == OUTCOME_COMPLETED) {
 		fputc('\n', out);
-		if (!t->esmtp)
+		if (!t->esmtp && t->banner != NULL)
 			fputs("  EHLO refused, HELO used\n", out);
 		return 0;
 	}

@@ -119,7 +119,7 @@ static const struct catalog_public_ids {
 	"MTA): remove it there."
 
 /* clang-format off: it would fold each entry's first fields onto the name line. */
-static const struct catalog_entry catalog_table[] = {
+static const struct catalog_entry catalog_table[CATALOG_COUNT] = {
     CATALOG_ENTRY(
         RELAY_OPEN, .severity = SEVERITY_CRITICAL,
         .title = "Open relay: mail to outside domains accepted from an unauthenticated client",
@@ -753,10 +753,14 @@ static const struct catalog_entry catalog_table[] = {
                     "process (filter ... proc-exec).",
             },
         .references = "RFC 5321 sections 4.1.1.1, 4.1.3 and 4.1.4; RFC 1123 section 5.2.5"),
+/* The transport and exposure entries, one fragment per probe family. */
+#include "catalog_starttls.inc"
+#include "catalog_tls_params.inc"
+#include "catalog_cert.inc"
+#include "catalog_enum.inc"
+#include "catalog_expose.inc"
 };
 /* clang-format on */
-_Static_assert(sizeof(catalog_table) / sizeof(catalog_table[0]) == CATALOG_COUNT,
-               "every CATALOG_MAP id needs an entry in catalog_table");
 
 static const char *const severity_names[] = {
     [SEVERITY_INFO] = "info", [SEVERITY_LOW] = "low",           [SEVERITY_MEDIUM] = "medium",
@@ -768,6 +772,8 @@ _Static_assert(sizeof(severity_names) / sizeof(severity_names[0]) == SEVERITY_CO
 const struct catalog_entry *catalog_get(enum catalog_id id)
 {
 	assert((size_t)id < CATALOG_COUNT);
+	/* An id without an entry is a build mistake; the catalogue test names it. */
+	assert(catalog_table[id].public_id != NULL);
 	return &catalog_table[id];
 }
 

@@ -11,7 +11,8 @@
  *	checks that every entry has complete text.
  *
  *	To add a finding: add a line to CATALOG_MAP and its entry in
- *	catalog.c; the build fails until both exist.
+ *	catalog.c or the catalog_<family>.inc fragment it includes for that
+ *	probe family; the catalogue test fails until both exist.
  */
 #ifndef CATALOG_H
 #define CATALOG_H
@@ -44,7 +45,35 @@ enum finding_severity {
 	X(AUTH_WEAK_CHALLENGE, "SMTP-AUTH-007")                                                    \
 	X(AUTH_NTLM_DISCLOSURE, "SMTP-AUTH-008")                                                   \
 	X(HELO_INVALID_ACCEPTED, "SMTP-HELO-001")                                                  \
-	X(HELO_IMPERSONATION_ACCEPTED, "SMTP-HELO-002")
+	X(HELO_IMPERSONATION_ACCEPTED, "SMTP-HELO-002")                                            \
+	X(TLS_STARTTLS_MISSING, "SMTP-TLS-001")                                                    \
+	X(TLS_STARTTLS_BROKEN, "SMTP-TLS-002")                                                     \
+	X(TLS_NOT_ENFORCED, "SMTP-TLS-003")                                                        \
+	X(TLS_IMPLICIT_BROKEN, "SMTP-TLS-004")                                                     \
+	X(TLS_CAPS_CHANGED, "SMTP-TLS-005")                                                        \
+	X(TLS_LEGACY_PROTOCOL, "SMTP-TLS-010")                                                     \
+	X(TLS_WEAK_CIPHER, "SMTP-TLS-011")                                                         \
+	X(TLS_CBC_ONLY, "SMTP-TLS-012")                                                            \
+	X(TLS_NO_FORWARD_SECRECY, "SMTP-TLS-013")                                                  \
+	X(TLS_NO_MODERN_PROTOCOL, "SMTP-TLS-014")                                                  \
+	X(TLS_PARAMETERS, "SMTP-TLS-015")                                                          \
+	X(TLS_STARTTLS_INJECTION, "SMTP-TLS-020")                                                  \
+	X(TLS_DATA_BEFORE_HANDSHAKE, "SMTP-TLS-021")                                               \
+	X(CERT_UNTRUSTED, "SMTP-CERT-001")                                                         \
+	X(CERT_EXPIRED, "SMTP-CERT-002")                                                           \
+	X(CERT_NOT_YET_VALID, "SMTP-CERT-003")                                                     \
+	X(CERT_EXPIRING, "SMTP-CERT-004")                                                          \
+	X(CERT_NAME_MISMATCH, "SMTP-CERT-005")                                                     \
+	X(CERT_SELF_SIGNED, "SMTP-CERT-006")                                                       \
+	X(CERT_WEAK_KEY, "SMTP-CERT-007")                                                          \
+	X(CERT_WEAK_SIGNATURE, "SMTP-CERT-008")                                                    \
+	X(ENUM_VRFY, "SMTP-ENUM-001")                                                              \
+	X(ENUM_EXPN, "SMTP-ENUM-002")                                                              \
+	X(ENUM_RCPT, "SMTP-ENUM-003")                                                              \
+	X(EXPOSE_SOFTWARE_VERSION, "SMTP-EXPOSE-001")                                              \
+	X(EXPOSE_RISKY_EXTENSION, "SMTP-EXPOSE-002")                                               \
+	X(EXPOSE_SIZE_LIMIT, "SMTP-EXPOSE-003")                                                    \
+	X(EXPOSE_PIPELINING_BROKEN, "SMTP-EXPOSE-004")
 
 enum catalog_id {
 #define CATALOG_ENUM(name, public_id) CATALOG_##name,

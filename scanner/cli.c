@@ -51,6 +51,8 @@ enum cli_option {
 	OPT_RELAY_DOMAIN,
 	OPT_RELAY_FROM,
 	OPT_RELAY_CANARY,
+	OPT_USERS,
+	OPT_CERT_WARN_DAYS,
 	OPT_OUT,
 	OPT_FAIL_ON,
 	OPT_COLOR,
@@ -83,6 +85,8 @@ static const struct option cli_options[] = {
 	{"relay-domain", required_argument, NULL, OPT_RELAY_DOMAIN},
 	{"relay-from", required_argument, NULL, OPT_RELAY_FROM},
 	{"relay-canary", required_argument, NULL, OPT_RELAY_CANARY},
+	{"users", required_argument, NULL, OPT_USERS},
+	{"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
 	{"output", required_argument, NULL, 'o'},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
@@ -127,6 +131,7 @@ static const char cli_usage_text[] =
 	"      --helo NAME          name to greet with (default: this machine's name if it is\n"
 	"                           fully qualified, else smtp-audit.invalid)\n"
 	"      --ca-file FILE       CA certificates to verify server chains (default: system store)\n"
+	"      --cert-warn-days N   report certificates that expire within N days (default 21)\n"
 	"\n"
 	"Probes:\n"
 	"      --probes LIST        comma-separated probes to run, or 'all' (default: the default set)\n"
@@ -138,6 +143,8 @@ static const char cli_usage_text[] =
 	"      --relay-from ADDR    external sender for relay attempts (default smtp-audit@example.org)\n"
 	"      --relay-canary ADDR  with --allow-data: send one message with a unique token through\n"
 	"                           an open relay to ADDR (a mailbox you own) to prove relaying\n"
+	"      --users FILE         local parts for user enumeration, one per line (default: a short\n"
+	"                           built-in list: postmaster, root, admin, ...)\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FORMAT      report format: %s (default text)\n"
@@ -396,6 +403,17 @@ static enum cli_status cli_set_relay(struct scan_options *opt, FILE *err, int co
 	return CLI_RUN;
 }
 
+static enum cli_status cli_set_users(struct scan_options *opt, FILE *err, const char *arg)
+{
+	char msg[512];
+	user_list_free(&opt->users);
+	if (user_list_load(&opt->users, arg, msg, sizeof(msg)) != 0)
+		return cli_fail(err, "--users: %s", msg);
+	opt->probe_settings.users = (const char *const *)opt->users.names;
+	opt->probe_settings.nusers = opt->users.count;
+	return CLI_RUN;
+}
+
 static enum cli_status cli_add_file(struct scan_options *opt, FILE *err, const char *arg)
 {
 	char msg[512];
@@ -489,6 +507,10 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 	case OPT_RELAY_FROM:
 	case OPT_RELAY_CANARY:
 		return cli_set_relay(opt, err, code, arg);
+	case OPT_USERS:
+		return cli_set_users(opt, err, arg);
+	case OPT_CERT_WARN_DAYS:
+		return cli_set_uint(err, code, arg, 0, 3650, &opt->probe_settings.cert_warn_days);
 	case 'o':
 		return cli_set_output(opt, err, arg);
 	case OPT_OUT:

@@ -101,6 +101,47 @@ int probe_starttls(struct probe_ctx *ctx, int tag)
 	return session_starttls(ctx->session, tag);
 }
 
+int probe_starttls_inject(struct probe_ctx *ctx, int tag, const char *line)
+{
+	int rc = smtp_command_check(line, strlen(line), probe_settings(ctx)->allow_data);
+	if (rc != 0)
+		return rc;
+	if (ctx->session == NULL || ctx->concluded)
+		return SA_ERROR_INVAL;
+	return session_starttls_inject(ctx->session, tag, line);
+}
+
+int probe_starttls_raw(struct probe_ctx *ctx, int tag)
+{
+	if (ctx->session == NULL || ctx->concluded)
+		return SA_ERROR_INVAL;
+	return session_starttls_raw(ctx->session, tag);
+}
+
+int probe_send_raw(struct probe_ctx *ctx, int tag, const void *data, size_t len)
+{
+	if (ctx->session == NULL || ctx->concluded)
+		return SA_ERROR_INVAL;
+	return session_send_raw(ctx->session, tag, data, len);
+}
+
+int probe_read_raw(struct probe_ctx *ctx, int tag)
+{
+	if (ctx->session == NULL || ctx->concluded)
+		return SA_ERROR_INVAL;
+	return session_read_raw(ctx->session, tag);
+}
+
+const struct tls_facts *probe_tls_facts(const struct probe_ctx *ctx)
+{
+	return ctx->session != NULL ? session_tls_facts(ctx->session) : NULL;
+}
+
+const char *probe_failure(const struct probe_ctx *ctx)
+{
+	return ctx->failure != NULL ? ctx->failure : "";
+}
+
 int probe_reconnect(struct probe_ctx *ctx)
 {
 	if (ctx->concluded || ctx->record->sessions >= SCHEDULER_MAX_SESSIONS_PER_RUN)

@@ -69,6 +69,7 @@ void tls_facts_free(struct tls_facts *t)
 	free(t->sans);
 	free(t->key_type);
 	free(t->signature);
+	free(t->signature_hash);
 	free(t->verify_detail);
 	*t = (struct tls_facts){0};
 }
@@ -110,6 +111,7 @@ int tls_facts_copy(struct tls_facts *dst, const struct tls_facts *src)
 	dst->issuer = result_strdup_opt(src->issuer, &ok);
 	dst->key_type = result_strdup_opt(src->key_type, &ok);
 	dst->signature = result_strdup_opt(src->signature, &ok);
+	dst->signature_hash = result_strdup_opt(src->signature_hash, &ok);
 	dst->verify_detail = result_strdup_opt(src->verify_detail, &ok);
 	dst->sans = NULL;
 	dst->nsans = 0;

@@ -72,9 +72,13 @@ struct tls_facts {
 	char *key_type;           /* "RSA", "EC" */
 	unsigned key_bits;
 	char *signature;          /* "RSA with SHA-256" */
+	char *signature_hash;     /* hash the leaf is signed with: "SHA-256", "SHA-1", "MD5" */
 	char fingerprint[65];     /* SHA-256 of the DER leaf, lower-case hex */
 	unsigned chain_length;
 	bool trusted;             /* chain verified against the CA store */
+	bool chain_trusted;       /* issuers lead to a trusted CA; the leaf's own dates, name,
+				     key size and hash aside (cert_facts.h) */
+	bool self_signed;         /* leaf issued by itself and signed with its own key */
 	bool name_checked;        /* a host name was scanned, so the name could be checked */
 	bool name_matches;        /* leaf valid for that name */
 	char *verify_detail;      /* why verification failed; NULL when trusted */

@@ -55,6 +55,7 @@ void scan_options_init(struct scan_options *opt)
 	/* RFC 2606 names: nothing a relay test sends can ever be delivered. */
 	opt->probe_settings.relay_domain = "example.net";
 	opt->probe_settings.relay_from = "smtp-audit@example.org";
+	opt->probe_settings.cert_warn_days = 21;
 }
 
 static bool scan_options_port_in(const uint16_t *ports, size_t n, uint16_t port)
@@ -78,4 +79,5 @@ bool scan_options_submission(const struct scan_options *opt, uint16_t port)
 void scan_options_free(struct scan_options *opt)
 {
 	target_list_free(&opt->targets);
+	user_list_free(&opt->users);
 }

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "report.h"
 #include "target_list.h"
+#include "user_list.h"
 
 #define SCAN_MAX_PORTS 64
 #define SCAN_MAX_PROBES 32
@@ -59,6 +60,7 @@ struct scan_options {
 
 	/* What to do on each service. */
 	const char *ca_file;
+	struct user_list users;   /* --users; probe_settings points into it */
 	const struct probe *probes[SCAN_MAX_PROBES];
 	size_t nprobes;
 	struct probe_settings probe_settings;

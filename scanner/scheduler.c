@@ -296,9 +296,32 @@ static bool scheduler_retryable(enum outcome o)
 	return o == OUTCOME_REFUSED || o == OUTCOME_CLOSED || o == OUTCOME_THROTTLED;
 }
 
+static void scheduler_probe_interrupted(struct probe_ctx *run, enum outcome o, const char *reason)
+{
+	if (run->probe->interrupted != NULL) {
+		run->failure = reason;
+		run->probe->interrupted(run, o);
+		run->failure = NULL;
+	}
+	if (run->reconnect_wanted && !run->concluded) {
+		run->reconnect_wanted = false;
+		scheduler_enqueue(run, 0);
+		return;
+	}
+	if (run->concluded && o == OUTCOME_TLS_ERROR && (run->probe->flags & PROBE_SEES_TLS_FAILURE))
+		scheduler_run_finish(run, OUTCOME_COMPLETED, NULL); /* the failure was its result */
+	else
+		scheduler_run_finish(run, o, reason);
+}
+
 static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, const char *reason)
 {
 	struct scheduler *s = run->job->sched;
+	if (o == OUTCOME_TLS_ERROR && (run->probe->flags & PROBE_SEES_TLS_FAILURE)) {
+		/* A failed implicit-TLS handshake is what this probe reports on. */
+		scheduler_probe_interrupted(run, o, reason);
+		return;
+	}
 	if (scheduler_retryable(o) && run->failures < s->opt->retries) {
 		uint64_t delay = s->opt->retry_delay_ms << run->failures;
 		run->failures++;
@@ -310,18 +333,6 @@ static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, con
 	scheduler_run_finish(run, o, reason);
 	if (scout_failed)
 		scheduler_fail_held(job, o, reason);
-}
-
-static void scheduler_probe_interrupted(struct probe_ctx *run, enum outcome o, const char *reason)
-{
-	if (run->probe->interrupted != NULL)
-		run->probe->interrupted(run, o);
-	if (run->reconnect_wanted && !run->concluded) {
-		run->reconnect_wanted = false;
-		scheduler_enqueue(run, 0);
-		return;
-	}
-	scheduler_run_finish(run, o, reason);
 }
 
 void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *reason)

@@ -66,6 +66,7 @@ struct probe_ctx {
 	bool started;          /* start() ran at least once */
 	bool concluded;
 	bool reconnect_wanted;
+	const char *failure;   /* during interrupted(): why the session ended */
 	unsigned failures;     /* connection-level failures retried so far */
 	uint64_t not_before_ms;
 	struct probe_ctx *next_waiting;

@@ -9,6 +9,15 @@
  *	  PROBE -> STARTTLS -> TLS_HANDSHAKE -> EHLO_TLS -> PROBE   (probe asks)
  *	  PROBE -> QUIT -> closed                                    (probe done)
  *
+ *	Two STARTTLS variants serve the TLS probes. Injection writes a second
+ *	command in the STARTTLS segment and, after the handshake, waits a
+ *	moment in INJECT_WAIT for a reply the server should never send. Raw
+ *	mode (also entered right after connect on implicit-TLS ports for
+ *	PROBE_PREAMBLE_TLS_RAW) hands the probe the byte stream instead of
+ *	doing a handshake: the probe writes its own ClientHello and gets the
+ *	answer back one TLS record at a time (tls_hello_record_length frames
+ *	them); a raw session ends by closing, never by QUIT.
+ *
  *	session_enter() performs the action of a state; session_on_reply()
  *	decides where a complete reply leads. Reads are processed at once from
  *	the scheduler's shared buffers, so an idle plaintext session holds no
@@ -37,6 +46,7 @@
 #include "escape.h"
 #include "sa_error.h"
 #include "smtp_command.h"
+#include "tls_hello.h"
 
 enum session_state {
 	SESSION_CONNECTING,
@@ -48,6 +58,8 @@ enum session_state {
 	SESSION_STARTTLS,
 	SESSION_TLS_HANDSHAKE,
 	SESSION_EHLO_TLS,
+	SESSION_INJECT_WAIT,
+	SESSION_RAW,
 	SESSION_QUIT,
 	SESSION_STATE_COUNT
 };
@@ -57,6 +69,7 @@ enum session_timer {
 	SESSION_TIMER_GREETING,
 	SESSION_TIMER_REPLY,
 	SESSION_TIMER_TLS,
+	SESSION_TIMER_INJECT,
 	SESSION_TIMER_QUIT,
 };
 
@@ -78,6 +91,9 @@ static const struct session_state_info session_states[] = {
 	[SESSION_TLS_HANDSHAKE] = {"tls-handshake", "in the TLS handshake after STARTTLS",
 				   SESSION_TIMER_TLS},
 	[SESSION_EHLO_TLS] = {"ehlo-tls", "sending EHLO after STARTTLS", SESSION_TIMER_REPLY},
+	[SESSION_INJECT_WAIT] = {"inject-wait", "waiting for a reply to the injected command",
+				 SESSION_TIMER_INJECT},
+	[SESSION_RAW] = {"raw", "waiting for the server's TLS record", SESSION_TIMER_TLS},
 	[SESSION_QUIT] = {"quit", "sending QUIT", SESSION_TIMER_QUIT},
 };
 _Static_assert(sizeof(session_states) / sizeof(session_states[0]) == SESSION_STATE_COUNT,
@@ -85,6 +101,25 @@ _Static_assert(sizeof(session_states) / sizeof(session_states[0]) == SESSION_STA
 
 /* QUIT is a courtesy: never wait long for its 221. */
 #define SESSION_QUIT_TIMEOUT_MS 5000
+
+/*
+ * A server vulnerable to STARTTLS injection answers the buffered command
+ * as soon as its TLS layer is up, in the same breath as the handshake's
+ * last flight; silence for this long means it discarded the command.
+ */
+#define SESSION_INJECT_WAIT_MS 1500
+
+/* Raw mode holds at most two maximal TLS records (RFC 5246 6.2.3: 2^14 + 2048 + header). */
+#define SESSION_RAW_MAX (2 * (5 + 18432))
+
+/* The longest command probe_starttls_inject() carries (it fits the STARTTLS line buffer). */
+#define SESSION_INJECT_MAX 256
+
+enum session_starttls_mode {
+	SESSION_STARTTLS_PLAIN,  /* handshake, EHLO, hand over the EHLO reply */
+	SESSION_STARTTLS_INJECT, /* a command rides along; look for its reply inside TLS */
+	SESSION_STARTTLS_RAW,    /* no handshake: the probe speaks TLS itself */
+};
 
 struct session_cmd {
 	struct session_cmd *next;
@@ -124,7 +159,15 @@ struct session {
 	struct session_cmd_queue queued; /* not yet sent */
 	struct session_cmd_queue flight; /* sent, reply awaited */
 	int starttls_tag;
+	enum session_starttls_mode starttls_mode;
+	char injected[SESSION_INJECT_MAX + 1];
 	char ehlo_tls_line[300];
+	struct tls_facts *facts; /* of this session's handshake */
+	bool raw;                /* raw mode: bytes to the probe, no SMTP parsing */
+	bool raw_waiting;        /* the probe awaits a record */
+	int raw_tag;
+	unsigned char *raw_buf;  /* SESSION_RAW_MAX bytes, from the first raw read on */
+	size_t raw_len;
 	enum outcome end_outcome;
 	char *end_reason;
 };
@@ -165,6 +208,8 @@ static uint64_t session_timer_ms(const struct session *s, enum session_timer t)
 		return to->reply_ms;
 	case SESSION_TIMER_TLS:
 		return to->tls_ms;
+	case SESSION_TIMER_INJECT:
+		return to->reply_ms < SESSION_INJECT_WAIT_MS ? to->reply_ms : SESSION_INJECT_WAIT_MS;
 	case SESSION_TIMER_QUIT:
 		return to->reply_ms < SESSION_QUIT_TIMEOUT_MS ? to->reply_ms : SESSION_QUIT_TIMEOUT_MS;
 	}
@@ -255,15 +300,23 @@ static void session_on_timeout(uv_timer_t *timer)
 	case SESSION_TLS_HANDSHAKE:
 		session_end(s, OUTCOME_TIMEOUT, "TLS handshake not complete within %s", dur);
 		return;
+	case SESSION_INJECT_WAIT:
+		if (!s->partial) {
+			/* Silence is the good answer: carry on as after a plain STARTTLS. */
+			s->outstanding = 0;
+			session_enter(s, SESSION_EHLO_TLS);
+			return;
+		}
+		break;
 	default:
-		if (s->partial)
-			session_end(s, OUTCOME_THROTTLED,
-				    "server stalls: reply still incomplete after %s while %s", dur,
-				    session_phrase(s, phrase, sizeof(phrase)));
-		else
-			session_end(s, OUTCOME_TIMEOUT, "no reply within %s while %s", dur,
-				    session_phrase(s, phrase, sizeof(phrase)));
+		break;
 	}
+	if (s->partial)
+		session_end(s, OUTCOME_THROTTLED, "server stalls: reply still incomplete after %s while %s",
+			    dur, session_phrase(s, phrase, sizeof(phrase)));
+	else
+		session_end(s, OUTCOME_TIMEOUT, "no reply within %s while %s", dur,
+			    session_phrase(s, phrase, sizeof(phrase)));
 }
 
 static void session_arm(struct session *s, enum session_timer t)
@@ -467,19 +520,45 @@ static void session_record_caps(struct session *s, const struct smtp_reply *r)
 static void session_record_tls(struct session *s)
 {
 	struct target_result *t = session_result(s);
-	if (t->have_tls)
+	s->facts = calloc(1, sizeof(*s->facts));
+	if (s->facts == NULL)
 		return;
-	if (tls_conn_facts(s->tls, &t->tls) == 0)
-		t->have_tls = true;
-	else
-		tls_facts_free(&t->tls);
+	if (tls_conn_facts(s->tls, s->facts) != 0) {
+		tls_facts_free(s->facts);
+		free(s->facts);
+		s->facts = NULL;
+		return;
+	}
+	if (!t->have_tls)
+		t->have_tls = tls_facts_copy(&t->tls, s->facts) == 0;
 }
 
 /* ---- handing replies to the probe ---- */
 
+static void session_raw_deliver(struct session *s);
+
+static void session_after_raw_probe(struct session *s)
+{
+	struct probe_ctx *run = s->run;
+	if (run->concluded || run->reconnect_wanted) {
+		/* The stream is mid-handshake or worse: no QUIT could be understood. */
+		session_end(s, OUTCOME_COMPLETED, NULL);
+		return;
+	}
+	/* Contract: in raw mode a probe callback sends, reads or concludes. */
+	assert(s->raw_waiting);
+	session_raw_deliver(s);
+}
+
 static void session_after_probe(struct session *s)
 {
-	if (s->ending || s->state != SESSION_PROBE)
+	if (s->ending)
+		return;
+	if (s->state == SESSION_RAW) {
+		session_after_raw_probe(s);
+		return;
+	}
+	if (s->state != SESSION_PROBE)
 		return;
 	struct probe_ctx *run = s->run;
 	if (run->concluded || run->reconnect_wanted) {
@@ -502,13 +581,28 @@ static void session_start_probe(struct session *s)
 	session_after_probe(s);
 }
 
+/* Implicit TLS in raw mode: the probe's start() writes the first bytes itself. */
+static void session_deliver_start_raw(struct session *s)
+{
+	s->state = SESSION_RAW;
+	s->run->probe->start(s->run);
+	session_after_probe(s);
+}
+
+static void session_deliver_raw(struct session *s, int tag, const char *command,
+				const struct smtp_reply *r, const void *raw, size_t raw_len)
+{
+	struct probe_reply pr = {.tag = tag, .command = command, .reply = r, .raw = raw,
+				 .raw_len = raw_len};
+	s->state = s->raw ? SESSION_RAW : SESSION_PROBE;
+	s->run->probe->step(s->run, &pr);
+	session_after_probe(s);
+}
+
 static void session_deliver(struct session *s, int tag, const char *command,
 			    const struct smtp_reply *r)
 {
-	struct probe_reply pr = {.tag = tag, .command = command, .reply = r};
-	s->state = SESSION_PROBE;
-	s->run->probe->step(s->run, &pr);
-	session_after_probe(s);
+	session_deliver_raw(s, tag, command, r, NULL, 0);
 }
 
 static void session_on_probe_reply(struct session *s, const struct smtp_reply *r)
@@ -559,7 +653,12 @@ static void session_tls_progress(struct session *s)
 	s->tls_active = true;
 	session_record_tls(s);
 	session_trace(s, "--", "TLS established", 15);
-	session_enter(s, s->state == SESSION_TLS_IMPLICIT ? SESSION_GREETING : SESSION_EHLO_TLS);
+	if (s->state == SESSION_TLS_IMPLICIT)
+		session_enter(s, SESSION_GREETING);
+	else if (s->starttls_mode == SESSION_STARTTLS_INJECT)
+		session_enter(s, SESSION_INJECT_WAIT);
+	else
+		session_enter(s, SESSION_EHLO_TLS);
 }
 
 static void session_enter(struct session *s, enum session_state state)
@@ -571,6 +670,10 @@ static void session_enter(struct session *s, enum session_state state)
 	switch (state) {
 	case SESSION_CONNECTING:
 	case SESSION_PROBE:
+	case SESSION_RAW:
+		break;
+	case SESSION_INJECT_WAIT:
+		s->outstanding = 1;
 		break;
 	case SESSION_TLS_IMPLICIT:
 	case SESSION_TLS_HANDSHAKE:
@@ -592,7 +695,13 @@ static void session_enter(struct session *s, enum session_state state)
 		session_send_own(s, line);
 		break;
 	case SESSION_STARTTLS:
-		session_send_own(s, "STARTTLS");
+		if (s->starttls_mode == SESSION_STARTTLS_INJECT) {
+			/* One write, so both lines reach the server's buffer together. */
+			snprintf(line, sizeof(line), "STARTTLS\r\n%s", s->injected);
+			session_send_own(s, line);
+		} else {
+			session_send_own(s, "STARTTLS");
+		}
 		break;
 	case SESSION_QUIT:
 		session_send_own(s, "QUIT");
@@ -600,7 +709,7 @@ static void session_enter(struct session *s, enum session_state state)
 	case SESSION_STATE_COUNT:
 		assert(!"not a state");
 	}
-	if (state != SESSION_PROBE && !s->ending)
+	if (state != SESSION_PROBE && state != SESSION_RAW && !s->ending)
 		session_arm(s, session_states[state].timer);
 }
 
@@ -675,10 +784,17 @@ static void session_on_reply(struct session *s, const struct smtp_reply *r)
 		session_on_helo_reply(s, r);
 		break;
 	case SESSION_STARTTLS:
-		if (r->code == 220)
-			session_enter(s, SESSION_TLS_HANDSHAKE);
-		else if (!session_out_of_step(s, r, "STARTTLS"))
+		if (r->code == 220 && s->starttls_mode == SESSION_STARTTLS_RAW) {
+			s->raw = true;
 			session_deliver(s, s->starttls_tag, "STARTTLS", r);
+		} else if (r->code == 220) {
+			session_enter(s, SESSION_TLS_HANDSHAKE);
+		} else if (!session_out_of_step(s, r, "STARTTLS")) {
+			session_deliver(s, s->starttls_tag, "STARTTLS", r);
+		}
+		break;
+	case SESSION_INJECT_WAIT:
+		session_deliver(s, s->starttls_tag, s->injected, r);
 		break;
 	case SESSION_EHLO_TLS:
 		if (r->code == 250)
@@ -730,6 +846,27 @@ static void session_bad_reply(struct session *s, const char *data, size_t len)
 	free(shown);
 }
 
+/*
+ * The server may not speak between its 220 to STARTTLS and the client's
+ * hello (RFC 3207). A plain STARTTLS fails on that; the TLS probes are
+ * handed the 220 and the bytes, and the session then only closes.
+ */
+static void session_starttls_trailer(struct session *s, const struct smtp_reply *r,
+				     const char *data, size_t len)
+{
+	if (s->starttls_mode == SESSION_STARTTLS_PLAIN) {
+		session_end(s, OUTCOME_TLS_ERROR,
+			    "server sent %zu bytes after its 220 to STARTTLS, before the TLS handshake",
+			    len);
+		return;
+	}
+	session_trace_reply(s, r);
+	s->raw = true;
+	session_deliver_raw(s, s->starttls_tag, "STARTTLS", r, data, len);
+	if (!s->ending)
+		session_end(s, OUTCOME_COMPLETED, NULL);
+}
+
 /* Plaintext SMTP bytes: cut into replies, each handled in turn. */
 static void session_on_plain(struct session *s, const char *data, size_t len)
 {
@@ -753,10 +890,9 @@ static void session_on_plain(struct session *s, const char *data, size_t len)
 		s->outstanding--;
 		bool starttls_accepted = s->state == SESSION_STARTTLS && r.code == 220;
 		if (starttls_accepted && len > 0) {
-			/* The server may not speak before the client's hello (RFC 3207). */
-			session_end(s, OUTCOME_TLS_ERROR,
-				    "server sent %zu bytes after its 220 to STARTTLS, before the TLS handshake",
-				    len);
+			session_starttls_trailer(s, &r, data, len);
+			smtp_reply_free(&r);
+			return;
 		} else if (s->outstanding == 0 && len > 0) {
 			/* Checked before acting on the reply, which may send the next command. */
 			session_unsolicited(s, data, len);
@@ -802,6 +938,51 @@ static void session_on_cipher(struct session *s, const char *data, size_t len)
 	}
 }
 
+/* ---- raw mode ---- */
+
+/* Hands the probe one framed record, or unframeable bytes as they are, if it waits for them. */
+static void session_raw_deliver(struct session *s)
+{
+	while (!s->ending && s->state == SESSION_RAW && s->raw_waiting && s->raw_len > 0) {
+		size_t record_len = s->raw_len;
+		int rc = tls_hello_record_length(s->raw_buf, s->raw_len, &record_len);
+		if (rc == SA_ERROR_AGAIN || (rc == 0 && record_len > s->raw_len))
+			return;
+		char note[48];
+		int n = snprintf(note, sizeof(note), "(%zu raw bytes)", record_len);
+		session_trace(s, "S:", note, (size_t)n);
+		unsigned char *record = malloc(record_len);
+		if (record == NULL) {
+			session_end(s, OUTCOME_CLOSED, "out of memory");
+			return;
+		}
+		memcpy(record, s->raw_buf, record_len);
+		s->raw_len -= record_len;
+		memmove(s->raw_buf, s->raw_buf + record_len, s->raw_len);
+		s->raw_waiting = false;
+		uv_timer_stop(&s->timer);
+		session_deliver_raw(s, s->raw_tag, "(raw)", NULL, record, record_len);
+		free(record);
+	}
+}
+
+static void session_on_raw(struct session *s, const char *data, size_t len)
+{
+	if (s->raw_buf == NULL && (s->raw_buf = malloc(SESSION_RAW_MAX)) == NULL) {
+		session_end(s, OUTCOME_CLOSED, "out of memory");
+		return;
+	}
+	if (len > SESSION_RAW_MAX - s->raw_len) {
+		session_end(s, OUTCOME_PROTOCOL_ERROR,
+			    "server sent more than %d bytes no one read while %s", SESSION_RAW_MAX,
+			    session_states[s->state].phrase);
+		return;
+	}
+	memcpy(s->raw_buf + s->raw_len, data, len);
+	s->raw_len += len;
+	session_raw_deliver(s);
+}
+
 static void session_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct session *s = h->data;
@@ -815,6 +996,16 @@ static void session_on_eof(struct session *s, ssize_t nread)
 	if (s->state == SESSION_QUIT) {
 		session_end(s, OUTCOME_COMPLETED, NULL);
 		return;
+	}
+	if (s->state == SESSION_RAW && s->raw_waiting && s->raw_len > 0) {
+		/* A partial record before the close is all there is: let the probe judge it. */
+		size_t len = s->raw_len;
+		s->raw_len = 0;
+		s->raw_waiting = false;
+		uv_timer_stop(&s->timer);
+		session_deliver_raw(s, s->raw_tag, "(raw)", NULL, s->raw_buf, len);
+		if (s->ending)
+			return;
 	}
 	session_phrase(s, phrase, sizeof(phrase));
 	if (nread == UV_EOF)
@@ -834,7 +1025,9 @@ static void session_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *
 		session_on_eof(s, nread);
 		return;
 	}
-	if (s->tls != NULL)
+	if (s->raw)
+		session_on_raw(s, buf->base, (size_t)nread);
+	else if (s->tls != NULL)
 		session_on_cipher(s, buf->base, (size_t)nread);
 	else
 		session_on_plain(s, buf->base, (size_t)nread);
@@ -876,8 +1069,15 @@ static void session_on_connect(uv_connect_t *req, int status)
 	}
 	s->reading = true;
 	session_trace(s, "--", "connected", 9);
-	session_enter(s, s->run->job->target.implicit_tls ? SESSION_TLS_IMPLICIT
-							   : SESSION_GREETING);
+	if (!s->run->job->target.implicit_tls) {
+		session_enter(s, SESSION_GREETING);
+	} else if (s->run->probe->preamble == PROBE_PREAMBLE_TLS_RAW) {
+		s->raw = true;
+		s->run->started = true;
+		session_deliver_start_raw(s);
+	} else {
+		session_enter(s, SESSION_TLS_IMPLICIT);
+	}
 }
 
 static void session_free(struct session *s)
@@ -893,6 +1093,10 @@ static void session_free(struct session *s)
 	smtp_caps_free(&s->caps);
 	smtp_caps_free(&s->caps_plain);
 	tls_conn_free(s->tls);
+	if (s->facts != NULL)
+		tls_facts_free(s->facts);
+	free(s->facts);
+	free(s->raw_buf);
 	free(s);
 	scheduler__session_done(run, outcome, reason);
 	free(reason);
@@ -988,14 +1192,63 @@ int session_queue_message(struct session *s, int tag, const char *text, size_t l
 	return session_queue_cmd(s, tag, true, text, len);
 }
 
-int session_starttls(struct session *s, int tag)
+static int session_starttls_as(struct session *s, int tag, enum session_starttls_mode mode)
 {
 	if (s->ending || s->quitting || s->state != SESSION_PROBE || s->tls_active ||
 	    s->queued.head != NULL || s->flight.head != NULL)
 		return SA_ERROR_INVAL;
 	s->starttls_tag = tag;
+	s->starttls_mode = mode;
 	session_enter(s, SESSION_STARTTLS);
 	return 0;
+}
+
+int session_starttls(struct session *s, int tag)
+{
+	return session_starttls_as(s, tag, SESSION_STARTTLS_PLAIN);
+}
+
+int session_starttls_inject(struct session *s, int tag, const char *line)
+{
+	if (strlen(line) > SESSION_INJECT_MAX)
+		return SA_ERROR_INVAL;
+	snprintf(s->injected, sizeof(s->injected), "%s", line);
+	return session_starttls_as(s, tag, SESSION_STARTTLS_INJECT);
+}
+
+int session_starttls_raw(struct session *s, int tag)
+{
+	return session_starttls_as(s, tag, SESSION_STARTTLS_RAW);
+}
+
+int session_read_raw(struct session *s, int tag)
+{
+	if (s->ending || s->state != SESSION_RAW || s->raw_waiting || s->run->concluded)
+		return SA_ERROR_INVAL;
+	s->raw_waiting = true;
+	s->raw_tag = tag;
+	/* The probe is in a TLS handshake of its own: the handshake's patience applies. */
+	session_arm(s, SESSION_TIMER_TLS);
+	return 0;
+}
+
+int session_send_raw(struct session *s, int tag, const void *data, size_t len)
+{
+	if (len == 0 || len > PROBE_RAW_WRITE_MAX)
+		return SA_ERROR_INVAL;
+	int rc = session_read_raw(s, tag);
+	if (rc != 0)
+		return rc;
+	char note[48];
+	int n = snprintf(note, sizeof(note), "(%zu raw bytes)", len);
+	session_trace(s, "C:", note, (size_t)n);
+	session_write(s, data, len);
+	return 0;
+}
+
+const struct tls_facts *session_tls_facts(const struct session *s)
+{
+	return s->facts;
 }
 
 const struct smtp_reply *session_greeting(const struct session *s)

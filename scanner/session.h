@@ -24,6 +24,7 @@
 #define SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "scheduler.h"
 
@@ -40,6 +41,11 @@ int session_queue(struct session *s, int tag, const char *line);
 /* Message content from smtp_command_message(); one reply answers it. */
 int session_queue_message(struct session *s, int tag, const char *text, size_t len);
 int session_starttls(struct session *s, int tag);
+int session_starttls_inject(struct session *s, int tag, const char *line);
+int session_starttls_raw(struct session *s, int tag);
+int session_send_raw(struct session *s, int tag, const void *data, size_t len);
+int session_read_raw(struct session *s, int tag);
+const struct tls_facts *session_tls_facts(const struct session *s);
 const struct smtp_reply *session_greeting(const struct session *s);
 const struct smtp_caps *session_caps(const struct session *s);
 const struct smtp_caps *session_caps_plain(const struct session *s);

@@ -13,7 +13,6 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
-#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -21,15 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "codec.h"
+#include "cert_facts.h"
 #include "sa_error.h"
 
-#define TLS_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 /* Ciphertext buffered from the peer and not yet consumed; a record is at most ~18 KiB. */
 #define TLS_MAX_INPUT (128 * 1024)
-#define TLS_MAX_SANS 64
 
 struct tls_ctx {
 	bool server;
@@ -51,6 +47,7 @@ struct tls_conn {
 	struct tls_ctx *ctx;
 	mbedtls_ssl_context ssl;
 	struct tls_buf in, out;
+	struct cert_facts__verify verify; /* what the chain's verification saw */
 	bool established;
 	bool name_given;
 	char error[160];
@@ -103,16 +100,11 @@ int tls_ctx_new_client(struct tls_ctx **out, const char *ca_file, char *err, siz
 	int rc = tls_ctx_alloc(&ctx, false, err, errlen);
 	if (rc != 0)
 		return rc;
-	const char *path = ca_file != NULL ? ca_file : TLS_SYSTEM_CA_FILE;
-	int parsed = mbedtls_x509_crt_parse_file(&ctx->ca, path);
-	if (parsed < 0 && ca_file != NULL) {
-		/* An explicit --ca-file that cannot be used is a configuration error. */
-		tls_describe(err, errlen, ca_file, parsed);
+	rc = cert_facts__load_ca(&ctx->ca, ca_file, &ctx->have_ca, err, errlen);
+	if (rc != 0) {
 		tls_ctx_free(ctx);
-		return SA_ERROR_INVAL;
+		return rc;
 	}
-	/* A positive count means some certificates of the bundle were skipped: fine. */
-	ctx->have_ca = parsed >= 0 && ctx->ca.version != 0;
 	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
 	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
 	*out = ctx;
@@ -143,6 +135,9 @@ int tls_ctx_new_server(struct tls_ctx **out, const char *cert_pem, const char *k
 		tls_describe(err, errlen, "server certificate and key", rc);
 		goto fail;
 	}
+	/* smtp-lab plays current servers; legacy TLS is tested against real Postfix. */
+	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
 	*out = ctx;
 	return 0;
 fail:
@@ -219,6 +214,8 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, const char *server_name)
 			goto fail;
 		c->name_given = true;
 	}
+	if (!ctx->server)
+		mbedtls_ssl_set_verify(&c->ssl, cert_facts__verify_cb, &c->verify);
 	mbedtls_ssl_set_bio(&c->ssl, c, tls_bio_send, tls_bio_recv, NULL);
 	return c;
 fail:
@@ -333,103 +330,6 @@ const char *tls_conn_error(const struct tls_conn *c)
 
 /* ---- facts ---- */
 
-static int64_t tls_time(const mbedtls_x509_time *t)
-{
-	struct tm tm = {
-		.tm_year = t->year - 1900,
-		.tm_mon = t->mon - 1,
-		.tm_mday = t->day,
-		.tm_hour = t->hour,
-		.tm_min = t->min,
-		.tm_sec = t->sec,
-	};
-	return (int64_t)timegm(&tm);
-}
-
-static char *tls_dn(const mbedtls_x509_name *dn)
-{
-	char buf[1024];
-	if (mbedtls_x509_dn_gets(buf, sizeof(buf), dn) < 0)
-		return strdup("(unprintable)");
-	return strdup(buf);
-}
-
-static int tls_collect_sans(const mbedtls_x509_crt *crt, struct tls_facts *out)
-{
-	const mbedtls_x509_sequence *cur;
-	size_t n = 0;
-	for (cur = &crt->subject_alt_names; cur != NULL && cur->buf.p != NULL; cur = cur->next)
-		n++;
-	if (n == 0)
-		return 0;
-	if (n > TLS_MAX_SANS)
-		n = TLS_MAX_SANS;
-	out->sans = calloc(n, sizeof(*out->sans));
-	if (out->sans == NULL)
-		return SA_ERROR_NOMEM;
-	for (cur = &crt->subject_alt_names; cur != NULL && cur->buf.p != NULL && out->nsans < n;
-	     cur = cur->next) {
-		mbedtls_x509_subject_alternative_name san;
-		if (mbedtls_x509_parse_subject_alt_name(&cur->buf, &san) != 0 ||
-		    san.type != MBEDTLS_X509_SAN_DNS_NAME)
-			continue;
-		const mbedtls_x509_buf *name = &san.san.unstructured_name;
-		out->sans[out->nsans] = strndup((const char *)name->p, name->len);
-		if (out->sans[out->nsans] == NULL)
-			return SA_ERROR_NOMEM;
-		out->nsans++;
-	}
-	return 0;
-}
-
-static char *tls_verify_text(uint32_t flags, bool have_ca)
-{
-	char buf[1024];
-	int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
-	if (n < 0)
-		snprintf(buf, sizeof(buf), "verification failed (flags 0x%08x)", (unsigned)flags);
-	/* mbedTLS writes one line per problem; keep them on one line. */
-	for (char *p = buf; *p; p++)
-		if (*p == '\n')
-			*p = (p[1] != '\0') ? ';' : '\0';
-	if (!have_ca) {
-		size_t len = strlen(buf);
-		snprintf(buf + len, sizeof(buf) - len, "%sno CA store could be loaded",
-			 len ? "; " : "");
-	}
-	return strdup(buf);
-}
-
-static int tls_leaf_facts(const struct tls_conn *c, const mbedtls_x509_crt *crt,
-			  struct tls_facts *out)
-{
-	const char *desc = NULL;
-	out->subject = tls_dn(&crt->subject);
-	out->issuer = tls_dn(&crt->issuer);
-	out->not_before = tls_time(&crt->valid_from);
-	out->not_after = tls_time(&crt->valid_to);
-	out->key_type = strdup(mbedtls_pk_get_name(&crt->pk));
-	out->key_bits = (unsigned)mbedtls_pk_get_bitlen(&crt->pk);
-	if (mbedtls_oid_get_sig_alg_desc(&crt->sig_oid, &desc) != 0)
-		desc = "unknown";
-	out->signature = strdup(desc);
-	codec_sha256_hex(crt->raw.p, crt->raw.len, out->fingerprint);
-	for (const mbedtls_x509_crt *p = crt; p != NULL && p->raw.p != NULL; p = p->next)
-		out->chain_length++;
-
-	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
-	uint32_t chain_flags = flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
-	out->trusted = chain_flags == 0 && c->ctx->have_ca;
-	out->name_checked = c->name_given;
-	out->name_matches = c->name_given && !(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
-	if (!out->trusted)
-		out->verify_detail = tls_verify_text(chain_flags, c->ctx->have_ca);
-	if (out->subject == NULL || out->issuer == NULL || out->key_type == NULL ||
-	    out->signature == NULL || (!out->trusted && out->verify_detail == NULL))
-		return SA_ERROR_NOMEM;
-	return tls_collect_sans(crt, out);
-}
-
 int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 {
 	*out = (struct tls_facts){0};
@@ -442,5 +342,6 @@ int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
 	if (crt == NULL)
 		return 0;
-	return tls_leaf_facts(c, crt, out);
+	return cert_facts__from_chain(out, crt, &c->verify, mbedtls_ssl_get_verify_result(&c->ssl),
+				      c->name_given, c->ctx->have_ca);
 }

@@ -9,7 +9,9 @@
 #	Everything runs on loopback: smtp-lab (our scriptable test server)
 #	listens on 127.0.0.1 with one persona per port - hardened, open relay,
 #	AUTH before TLS, anonymous AUTH, weak mechanisms, lax HELO, no
-#	STARTTLS, TLS-only submission, implicit TLS - and smtp-audit scans
+#	STARTTLS, TLS-only submission, STARTTLS injection, broken STARTTLS,
+#	version and risky extensions exposed, user enumeration, implicit
+#	TLS - and smtp-audit scans
 #	them all and prints its report. The lab is stopped by its pid when the
 #	script ends, whatever happens. Exits 0 when the scan ran (whether or
 #	not it found problems - it should find many).
@@ -40,6 +42,10 @@ trap cleanup EXIT INT TERM
 	--listen 127.0.0.1:0=lax-helo \
 	--listen 127.0.0.1:0=no-starttls \
 	--listen 127.0.0.1:0=tls-only-submission \
+	--listen 127.0.0.1:0=starttls-injectable \
+	--listen 127.0.0.1:0=starttls-broken \
+	--listen 127.0.0.1:0=exposed \
+	--listen 127.0.0.1:0=enum-leaky \
 	--listen 127.0.0.1:0=hardened,tls \
 	--log "$work/lab.log" --ready-file "$work/ready" &
 lab_pid=$!

@@ -4,9 +4,11 @@
 #
 # DESCRIPTION
 #	Installs Postfix, Cyrus SASL (sasldb, PLAIN/LOGIN, saslpasswd2) and the
-#	openssl CLI, without questions and without leaving the package's own
-#	system Postfix running: the test fixture starts private instances on
-#	loopback, and a system Postfix on port 25 would only get in the way.
+#	openssl CLI (scripts/gen-test-certs.sh makes the instances' certificates
+#	with it, and the fixture's tests judge TLS with "openssl s_client"),
+#	without questions and without leaving the package's own system Postfix
+#	running: the test fixture starts private instances on loopback, and a
+#	system Postfix on port 25 would only get in the way.
 #	Idempotent: running it again changes nothing.
 #
 # DIAGNOSTICS

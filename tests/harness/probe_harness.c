@@ -22,10 +22,24 @@
 
 #define HARNESS_MAX_LINES 4096
 
+enum harness_cmd_kind {
+	HARNESS_CMD_LINE,
+	HARNESS_CMD_STARTTLS,
+	HARNESS_CMD_STARTTLS_INJECT,
+	HARNESS_CMD_STARTTLS_RAW,
+	HARNESS_CMD_INJECT_WAIT, /* after an injected STARTTLS's handshake */
+	HARNESS_CMD_RAW,         /* probe_send_raw() or probe_read_raw() */
+};
+
 struct harness_cmd {
 	int tag;
-	bool starttls;
+	enum harness_cmd_kind kind;
 	char *line;
+};
+
+struct harness_raw {
+	unsigned char *data;
+	size_t len;
 };
 
 struct harness {
@@ -37,6 +51,10 @@ struct harness {
 	struct smtp_caps caps, caps_plain;
 	bool have_caps, have_caps_plain;
 	bool tls_active;
+	bool raw;
+	bool greeted;
+	const char *failure;
+	char *injected;
 	bool concluded;
 	bool reconnect_wanted;
 	bool in_session;
@@ -47,6 +65,8 @@ struct harness {
 	size_t npending;
 	char *sent[HARNESS_MAX_LINES];
 	size_t nsent;
+	struct harness_raw raw_sent[HARNESS_MAX_LINES];
+	size_t nraw_sent;
 	struct finding **findings;
 	size_t nfindings;
 	int last_send;
@@ -143,6 +163,8 @@ struct harness *harness_new(const struct probe *probe, const struct harness_setu
 		s->settings.relay_domain = "example.net";
 	if (s->settings.relay_from == NULL)
 		s->settings.relay_from = "smtp-audit@example.org";
+	if (s->settings.cert_warn_days == 0)
+		s->settings.cert_warn_days = 21;
 	h->target = (struct probe_target){
 		.host = s->host,
 		.address = s->address,
@@ -170,8 +192,12 @@ static void harness_clear_pending(struct harness *h)
 static void harness_end_session(struct harness *h)
 {
 	harness_clear_pending(h);
-	if (h->sessions > 0)
+	if (h->greeted)
 		smtp_reply_free(&h->greeting);
+	h->greeted = false;
+	h->raw = false;
+	free(h->injected);
+	h->injected = NULL;
 	smtp_caps_free(&h->caps);
 	smtp_caps_free(&h->caps_plain);
 	h->have_caps = h->have_caps_plain = false;
@@ -186,6 +212,8 @@ void harness_free(struct harness *h)
 	harness_end_session(h);
 	for (size_t i = 0; i < h->nsent; i++)
 		free(h->sent[i]);
+	for (size_t i = 0; i < h->nraw_sent; i++)
+		free(h->raw_sent[i].data);
 	for (size_t i = 0; i < h->nfindings; i++) {
 		finding_free(h->findings[i]);
 		free(h->findings[i]);
@@ -212,7 +240,15 @@ void harness_start(struct harness *h)
 	h->sessions++;
 	h->in_session = true;
 	h->reconnect_wanted = false;
+	if (h->setup.implicit_tls && h->probe->preamble == PROBE_PREAMBLE_TLS_RAW) {
+		/* As the engine: start() right after connect, no handshake, no greeting. */
+		h->raw = true;
+		h->probe->start(harness_ctx(h));
+		harness_check_contract(h);
+		return;
+	}
 	h->greeting = harness_parse(h->setup.greeting);
+	h->greeted = true;
 	h->tls_active = h->setup.implicit_tls;
 	if (h->probe->preamble != PROBE_PREAMBLE_GREETING) {
 		harness_set_caps(h, h->tls_active && h->setup.ehlo_tls ? h->setup.ehlo_tls
@@ -236,11 +272,17 @@ static void harness_record_sent(struct harness *h, const char *line)
 	h->sent[h->nsent++] = strdup(line);
 }
 
-static void harness_push(struct harness *h, int tag, bool starttls, const char *line)
+static void harness_push_unsent(struct harness *h, int tag, enum harness_cmd_kind kind,
+			       const char *line)
 {
 	cr_assert_lt(h->npending, HARNESS_MAX_LINES, "probe queued too many commands");
-	h->pending[h->npending++] = (struct harness_cmd){.tag = tag, .starttls = starttls,
+	h->pending[h->npending++] = (struct harness_cmd){.tag = tag, .kind = kind,
 							 .line = strdup(line)};
+}
+
+static void harness_push(struct harness *h, int tag, enum harness_cmd_kind kind, const char *line)
+{
+	harness_push_unsent(h, tag, kind, line);
 	harness_record_sent(h, line);
 }
 
@@ -275,12 +317,30 @@ size_t harness_sent_verb(const struct harness *h, const char *verb)
 	return n;
 }
 
+static void harness_deliver_raw(struct harness *h, int tag, const char *command,
+				const struct smtp_reply *r, const void *raw, size_t raw_len)
+{
+	struct probe_reply pr = {.tag = tag, .command = command, .reply = r, .raw = raw,
+				 .raw_len = raw_len};
+	h->probe->step(harness_ctx(h), &pr);
+	harness_check_contract(h);
+}
+
 static void harness_deliver(struct harness *h, int tag, const char *command,
 			    const struct smtp_reply *r)
 {
-	struct probe_reply pr = {.tag = tag, .command = command, .reply = r};
-	h->probe->step(harness_ctx(h), &pr);
-	harness_check_contract(h);
+	harness_deliver_raw(h, tag, command, r, NULL, 0);
+}
+
+/* The oldest pending entry, removed from the queue; the caller frees its line. */
+static struct harness_cmd harness_pop(struct harness *h)
+{
+	cr_assert(h->in_session, "no session");
+	cr_assert_gt(h->npending, 0, "an answer but nothing is pending");
+	struct harness_cmd cmd = h->pending[0];
+	memmove(h->pending, h->pending + 1, (h->npending - 1) * sizeof(h->pending[0]));
+	h->npending--;
+	return cmd;
 }
 
 static void harness_starttls_done(struct harness *h, int tag)
@@ -298,34 +358,121 @@ static void harness_starttls_done(struct harness *h, int tag)
 	free(tls_text);
 }
 
+static void harness_answer(struct harness *h, const struct harness_cmd *cmd,
+			   const struct smtp_reply *r)
+{
+	switch (cmd->kind) {
+	case HARNESS_CMD_RAW:
+		cr_assert_fail("a raw read is pending: answer it with harness_reply_raw()");
+		break;
+	case HARNESS_CMD_STARTTLS:
+		if (r->code == 220)
+			harness_starttls_done(h, cmd->tag);
+		else
+			harness_deliver(h, cmd->tag, cmd->line, r);
+		break;
+	case HARNESS_CMD_STARTTLS_INJECT:
+		if (r->code == 220) {
+			/* The handshake succeeds; a reply inside TLS or silence follows. */
+			h->tls_active = true;
+			harness_push_unsent(h, cmd->tag, HARNESS_CMD_INJECT_WAIT, h->injected);
+		} else {
+			harness_deliver(h, cmd->tag, "STARTTLS", r);
+		}
+		break;
+	case HARNESS_CMD_STARTTLS_RAW:
+		h->raw = r->code == 220;
+		harness_deliver(h, cmd->tag, "STARTTLS", r);
+		break;
+	case HARNESS_CMD_INJECT_WAIT:
+	case HARNESS_CMD_LINE:
+		harness_deliver(h, cmd->tag, cmd->line, r);
+		break;
+	}
+}
+
 void harness_reply(struct harness *h, const char *text)
 {
-	cr_assert(h->in_session, "no session");
-	cr_assert_gt(h->npending, 0, "reply '%s' but no command is pending", text);
-	struct harness_cmd cmd = h->pending[0];
-	memmove(h->pending, h->pending + 1, (h->npending - 1) * sizeof(h->pending[0]));
-	h->npending--;
+	struct harness_cmd cmd = harness_pop(h);
 	struct smtp_reply r = harness_parse(text);
 	if (r.code == 421) {
 		/* As in the engine: 421 ends the session, the probe sees interrupted(). */
 		smtp_reply_free(&r);
 		free(cmd.line);
-		harness_interrupt(h, OUTCOME_THROTTLED);
+		harness_interrupt_because(h, OUTCOME_THROTTLED, text);
 		return;
 	}
-	if (cmd.starttls && r.code == 220)
-		harness_starttls_done(h, cmd.tag);
-	else if (!h->concluded && !h->reconnect_wanted)
-		harness_deliver(h, cmd.tag, cmd.line, &r);
+	if (!h->concluded && !h->reconnect_wanted)
+		harness_answer(h, &cmd, &r);
 	smtp_reply_free(&r);
 	free(cmd.line);
 }
 
-void harness_interrupt(struct harness *h, enum outcome why)
+void harness_reply_raw(struct harness *h, const void *data, size_t len)
+{
+	struct harness_cmd cmd = harness_pop(h);
+	cr_assert_eq(cmd.kind, HARNESS_CMD_RAW, "raw bytes, but '%s' is pending", cmd.line);
+	harness_deliver_raw(h, cmd.tag, "(raw)", NULL, data, len);
+	free(cmd.line);
+}
+
+void harness_reply_then_bytes(struct harness *h, const char *text, const void *data, size_t len)
+{
+	struct harness_cmd cmd = harness_pop(h);
+	cr_assert(cmd.kind == HARNESS_CMD_STARTTLS || cmd.kind == HARNESS_CMD_STARTTLS_INJECT ||
+			  cmd.kind == HARNESS_CMD_STARTTLS_RAW,
+		  "bytes after a reply only follow STARTTLS, but '%s' is pending", cmd.line);
+	free(cmd.line);
+	if (cmd.kind == HARNESS_CMD_STARTTLS) {
+		harness_interrupt_because(h, OUTCOME_TLS_ERROR,
+					  "server sent bytes after its 220 to STARTTLS, before the "
+					  "TLS handshake");
+		return;
+	}
+	/* As the engine: the probe sees the 220 and the bytes; then the session only closes. */
+	struct smtp_reply r = harness_parse(text);
+	h->raw = true;
+	harness_deliver_raw(h, cmd.tag, "STARTTLS", &r, data, len);
+	smtp_reply_free(&r);
+	if (!h->concluded && !h->reconnect_wanted)
+		harness_interrupt(h, OUTCOME_COMPLETED);
+	else
+		harness_end_session(h);
+}
+
+void harness_tls_silence(struct harness *h)
+{
+	struct harness_cmd cmd = harness_pop(h);
+	cr_assert_eq(cmd.kind, HARNESS_CMD_INJECT_WAIT, "silence, but '%s' is pending", cmd.line);
+	free(cmd.line);
+	harness_starttls_done(h, cmd.tag);
+}
+
+const unsigned char *harness_raw_sent(const struct harness *h, size_t i, size_t *len)
+{
+	if (i >= h->nraw_sent)
+		return NULL;
+	*len = h->raw_sent[i].len;
+	return h->raw_sent[i].data;
+}
+
+bool harness_raw_mode(const struct harness *h)
+{
+	return h->raw;
+}
+
+void harness_interrupt_because(struct harness *h, enum outcome why, const char *reason)
 {
 	harness_end_session(h);
+	h->failure = reason;
 	if (h->probe->interrupted != NULL && !h->concluded)
 		h->probe->interrupted(harness_ctx(h), why);
+	h->failure = NULL;
+}
+
+void harness_interrupt(struct harness *h, enum outcome why)
+{
+	harness_interrupt_because(h, why, NULL);
 }
 
 bool harness_reconnect_wanted(const struct harness *h)
@@ -402,7 +549,7 @@ const struct probe_target *probe_target(const struct probe_ctx *ctx)
 
 const struct smtp_reply *probe_greeting(const struct probe_ctx *ctx)
 {
-	return ctx->h.in_session ? &ctx->h.greeting : NULL;
+	return ctx->h.in_session && ctx->h.greeted ? &ctx->h.greeting : NULL;
 }
 
 const struct smtp_caps *probe_caps(const struct probe_ctx *ctx)
@@ -420,6 +567,16 @@ bool probe_tls_active(const struct probe_ctx *ctx)
 	return ctx->h.tls_active;
 }
 
+const struct tls_facts *probe_tls_facts(const struct probe_ctx *ctx)
+{
+	return ctx->h.tls_active ? ctx->h.setup.tls_facts : NULL;
+}
+
+const char *probe_failure(const struct probe_ctx *ctx)
+{
+	return ctx->h.failure != NULL ? ctx->h.failure : "";
+}
+
 int probe_send(struct probe_ctx *ctx, int tag, const char *fmt, ...)
 {
 	char *line;
@@ -432,7 +589,7 @@ int probe_send(struct probe_ctx *ctx, int tag, const char *fmt, ...)
 	if (rc == 0 && (!ctx->h.in_session || ctx->h.concluded))
 		rc = SA_ERROR_INVAL;
 	if (rc == 0)
-		harness_push(&ctx->h, tag, false, line);
+		harness_push(&ctx->h, tag, HARNESS_CMD_LINE, line);
 	ctx->h.last_send = rc;
 	free(line);
 	return rc;
@@ -448,7 +605,7 @@ int probe_send_message(struct probe_ctx *ctx, int tag, const char *body)
 	if (rc == 0)
 		rc = smtp_command_message(body, &text, &len);
 	if (rc == 0) {
-		harness_push(&ctx->h, tag, false, text);
+		harness_push(&ctx->h, tag, HARNESS_CMD_LINE, text);
 		free(text);
 	}
 	ctx->h.last_send = rc;
@@ -464,7 +621,54 @@ int probe_starttls(struct probe_ctx *ctx, int tag)
 {
 	if (!ctx->h.in_session || ctx->h.concluded || ctx->h.tls_active || ctx->h.npending > 0)
 		return SA_ERROR_INVAL;
-	harness_push(&ctx->h, tag, true, "STARTTLS");
+	harness_push(&ctx->h, tag, HARNESS_CMD_STARTTLS, "STARTTLS");
+	return 0;
+}
+
+int probe_starttls_inject(struct probe_ctx *ctx, int tag, const char *line)
+{
+	int rc = smtp_command_check(line, strlen(line), ctx->h.setup.settings.allow_data);
+	if (rc != 0)
+		return rc;
+	if (!ctx->h.in_session || ctx->h.concluded || ctx->h.tls_active || ctx->h.raw ||
+	    ctx->h.npending > 0)
+		return SA_ERROR_INVAL;
+	ctx->h.injected = strdup(line);
+	harness_push(&ctx->h, tag, HARNESS_CMD_STARTTLS_INJECT, "STARTTLS");
+	harness_record_sent(&ctx->h, line);
+	return 0;
+}
+
+int probe_starttls_raw(struct probe_ctx *ctx, int tag)
+{
+	if (!ctx->h.in_session || ctx->h.concluded || ctx->h.tls_active || ctx->h.raw ||
+	    ctx->h.npending > 0)
+		return SA_ERROR_INVAL;
+	harness_push(&ctx->h, tag, HARNESS_CMD_STARTTLS_RAW, "STARTTLS");
+	return 0;
+}
+
+int probe_read_raw(struct probe_ctx *ctx, int tag)
+{
+	if (!ctx->h.in_session || ctx->h.concluded || !ctx->h.raw || ctx->h.npending > 0)
+		return SA_ERROR_INVAL;
+	harness_push_unsent(&ctx->h, tag, HARNESS_CMD_RAW, "(raw)");
+	return 0;
+}
+
+int probe_send_raw(struct probe_ctx *ctx, int tag, const void *data, size_t len)
+{
+	struct harness *h = &ctx->h;
+	if (len == 0 || len > PROBE_RAW_WRITE_MAX)
+		return SA_ERROR_INVAL;
+	int rc = probe_read_raw(ctx, tag);
+	if (rc != 0)
+		return rc;
+	cr_assert_lt(h->nraw_sent, HARNESS_MAX_LINES, "probe sent too many raw writes");
+	h->raw_sent[h->nraw_sent].data = malloc(len);
+	cr_assert_not_null(h->raw_sent[h->nraw_sent].data);
+	memcpy(h->raw_sent[h->nraw_sent].data, data, len);
+	h->raw_sent[h->nraw_sent++].len = len;
 	return 0;
 }
 

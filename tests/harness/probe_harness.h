@@ -26,6 +26,14 @@
  *	reconnect is started by harness_restart(). Message content sent with
  *	probe_send_message() is one pending command (its wire form, ending
  *	"\r\n.") answered by one reply.
+ *
+ *	Raw mode (probe_starttls_raw(), PROBE_PREAMBLE_TLS_RAW on an implicit
+ *	port): probe_send_raw() and probe_read_raw() are pending entries whose
+ *	command text is "(raw)"; harness_reply_raw() answers the oldest with
+ *	bytes. probe_starttls_inject(): the 220 (harness_reply, or
+ *	harness_reply_then_bytes for bytes before the handshake) starts TLS;
+ *	then harness_reply() is a reply inside TLS to the injected line, and
+ *	harness_tls_silence() means none came, so the EHLO reply follows.
  */
 #ifndef PROBE_HARNESS_H
 #define PROBE_HARNESS_H
@@ -49,6 +57,7 @@ struct harness_setup {
 	struct probe_settings settings; /* zero fields get the scanner's defaults */
 	uint64_t random;       /* value probe_random() returns (incremented per call) */
 	int64_t now;           /* what probe_now() returns */
+	const struct tls_facts *tls_facts; /* what probe_tls_facts() returns under TLS */
 };
 
 struct harness;
@@ -72,8 +81,21 @@ size_t harness_sent_verb(const struct harness *h, const char *verb);
 /* Answers the oldest pending command; text may hold several lines separated by \r\n. */
 void harness_reply(struct harness *h, const char *text);
 
+/* Answers the oldest pending raw entry (or the 220 to STARTTLS) with bytes. */
+void harness_reply_raw(struct harness *h, const void *data, size_t len);
+/* Answers a STARTTLS with reply text followed by len raw bytes before any handshake. */
+void harness_reply_then_bytes(struct harness *h, const char *text, const void *data, size_t len);
+/* After an injected STARTTLS's handshake: nothing came, so EHLO is answered with ehlo_tls. */
+void harness_tls_silence(struct harness *h);
+/* Bytes of the i-th raw write the probe made (0 = oldest), NULL past the end. */
+const unsigned char *harness_raw_sent(const struct harness *h, size_t i, size_t *len);
+/* True while the session is in raw mode. */
+bool harness_raw_mode(const struct harness *h);
+
 /* The session ends (why); calls interrupted(). Pending commands are dropped. */
 void harness_interrupt(struct harness *h, enum outcome why);
+/* The same, with the engine's account of why (probe_failure()). */
+void harness_interrupt_because(struct harness *h, enum outcome why, const char *reason);
 
 /* True when the probe asked for a new session (it is not started yet). */
 bool harness_reconnect_wanted(const struct harness *h);

@@ -7,9 +7,12 @@
  *	it with the small socket client below (plus tls_conn for STARTTLS and
  *	implicit TLS), never with the scanner. Covered: the ready file, the
  *	greeting and EHLO capabilities of every persona, transcripts of the
- *	recipient, HELO, AUTH and session rules, STARTTLS and implicit TLS,
- *	the NTLM and DIGEST-MD5 challenges, the command log, --delay-ms,
- *	pipelining, IPv6, every hostile persona, many concurrent clients,
+ *	recipient, HELO, AUTH, VRFY/EXPN and session rules, STARTTLS and
+ *	implicit TLS, STARTTLS injection both ways (CVE-2011-0411) and a
+ *	failing handshake, capabilities that change with TLS, the NTLM and
+ *	DIGEST-MD5 challenges, the command log, --delay-ms, pipelining (and
+ *	a server that loses pipelined commands), IPv6 and implicit TLS for
+ *	every new persona, every hostile persona, many concurrent clients,
  *	bounded memory under a flood, SIGTERM, the farm (2000 addresses:
  *	truth and ready files, the mix, determinism, every address greeting
  *	at once as its persona, the descriptor limit), and the command line.
@@ -395,6 +398,16 @@ static size_t read_until_quiet(struct client *c, char *buf, size_t cap, int quie
 	return len;
 }
 
+static bool have_ipv6(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&any, sizeof(any)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* ---- the ready file ---- */
 
 Test(lab, ready_file_lists_real_ports, .timeout = TEST_TIMEOUT, .fini = stop_lab)
@@ -443,7 +456,20 @@ static const struct greeting_case greeting_cases[] = {
     {"no-starttls", "220 mx.lab.test ESMTP Postfix (Ubuntu) [smtp-lab no-starttls]\r\n"},
     {"tls-only-submission",
      "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab tls-only-submission]\r\n"},
-    {"vrfy-enum", "220 mx.lab.test ESMTP Sendmail 8.15.2/8.15.2 [smtp-lab vrfy-enum]\r\n"},
+    {"enum-leaky", "220 mx.lab.test ESMTP Sendmail 8.15.2/8.15.2 [smtp-lab enum-leaky]\r\n"},
+    {"verify-252", "220 mx.lab.test Microsoft ESMTP MAIL Service ready [smtp-lab verify-252]\r\n"},
+    {"submission-lax", "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab submission-lax]\r\n"},
+    {"caps-change-after-tls",
+     "220 mx.lab.test ESMTP Exim 4.96 [smtp-lab caps-change-after-tls]\r\n"},
+    {"exposed", "220 mx.lab.test ESMTP Sendmail 8.15.2/8.15.2/Debian-14~deb10u1 [smtp-lab "
+                "exposed]\r\n"},
+    {"starttls-injectable",
+     "220 mx.lab.test ESMTP Postfix 2.7.1 [smtp-lab starttls-injectable]\r\n"},
+    {"starttls-chatty", "220 mx.lab.test ESMTP Exim 4.96 [smtp-lab starttls-chatty]\r\n"},
+    {"starttls-broken",
+     "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab starttls-broken]\r\n"},
+    {"pipelining-broken", "220 mx.lab.test Microsoft ESMTP MAIL Service, Version: 6.0.3790.4675 "
+                          "ready [smtp-lab pipelining-broken]\r\n"},
     {"tls-junk", "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab tls-junk]\r\n"},
     {"reset-mid-reply",
      "220 mx.lab.test ESMTP Postfix (Debian/GNU) [smtp-lab reset-mid-reply]\r\n"},
@@ -472,7 +498,7 @@ ParameterizedTest(size_t *id, lab, greeting_per_persona, .timeout = TEST_TIMEOUT
 
 /* ---- EHLO capabilities, before and after STARTTLS ---- */
 
-#define CAPS_MAX 6
+#define CAPS_MAX 8
 
 struct caps_case {
 	const char *persona;
@@ -485,7 +511,7 @@ static const struct caps_case caps_cases[] = {
     {"hardened",
      false,
      {"mx.lab.test", "PIPELINING", "SIZE 10240000", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME"},
-     {"AUTH", "VRFY", "CHUNKING"}},
+     {"AUTH", "VRFY", "EXPN", "CHUNKING", "ETRN", "XCLIENT", "XFORWARD"}},
     {"hardened", true, {"PIPELINING", "AUTH PLAIN LOGIN", "8BITMIME"}, {"STARTTLS", "VRFY"}},
     {"auth-before-tls", false, {"AUTH PLAIN LOGIN", "STARTTLS"}, {"VRFY"}},
     {"auth-before-tls", true, {"AUTH PLAIN LOGIN"}, {"STARTTLS"}},
@@ -495,8 +521,33 @@ static const struct caps_case caps_cases[] = {
     {"no-starttls", false, {"PIPELINING", "8BITMIME"}, {"STARTTLS", "AUTH"}},
     {"tls-only-submission", false, {"STARTTLS"}, {"AUTH"}},
     {"tls-only-submission", true, {"AUTH PLAIN LOGIN"}, {"STARTTLS"}},
-    {"vrfy-enum", false, {"VRFY", "STARTTLS"}, {"AUTH"}},
     {"open-relay", false, {"STARTTLS"}, {"AUTH", "VRFY"}},
+    {"enum-leaky", false, {"VRFY", "EXPN", "STARTTLS"}, {"AUTH"}},
+    {"verify-252", false, {"VRFY", "STARTTLS"}, {"EXPN", "AUTH"}},
+    {"submission-lax", false, {"STARTTLS", "AUTH PLAIN LOGIN"}, {"VRFY"}},
+    {"submission-lax", true, {"AUTH PLAIN LOGIN"}, {"STARTTLS"}},
+    {"caps-change-after-tls",
+     false,
+     {"SIZE 10240000", "STARTTLS", "PIPELINING"},
+     {"AUTH", "CHUNKING"}},
+    {"caps-change-after-tls",
+     true,
+     {"SIZE 52428800", "AUTH PLAIN LOGIN", "CHUNKING", "PIPELINING"},
+     {"STARTTLS", "SIZE 10240000"}},
+    {"exposed",
+     false,
+     {"SIZE 0", "VRFY", "EXPN", "ETRN", "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN",
+      "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT", "STARTTLS"},
+     {"AUTH", "SIZE 10240000"}},
+    {"exposed",
+     true,
+     {"SIZE 0", "VRFY", "EXPN", "ETRN", "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN",
+      "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT", "AUTH PLAIN LOGIN"},
+     {"STARTTLS"}},
+    {"pipelining-broken", false, {"PIPELINING", "STARTTLS"}, {"AUTH"}},
+    {"starttls-injectable", false, {"STARTTLS"}, {"AUTH"}},
+    {"starttls-chatty", false, {"STARTTLS"}, {"AUTH"}},
+    {"starttls-broken", false, {"STARTTLS"}, {"AUTH"}},
 };
 
 ParameterizedTestParameters(lab, ehlo_capabilities)
@@ -785,16 +836,88 @@ static const struct transcript transcripts[] = {
          {"BDAT 6 LAST\r\nQUIT", "503 5.5.1 Error: need RCPT command"},
          {"NOOP", "250 2.0.0 Ok"},
      }},
-    {"vrfy-enum tells users apart",
-     "vrfy-enum",
+    {"enum-leaky tells users apart with VRFY, EXPN and RCPT",
+     "enum-leaky",
      NULL,
      {
          {"EHLO client.example.org", "250-mx.lab.test"},
-         {"VRFY alice", "250 2.1.5 <alice>"},
-         {"VRFY <root@lab.test>", "250 2.1.5 <root@lab.test>"},
-         {"VRFY nobody", "550 5.1.1 <nobody>"},
-         {"EXPN abuse", "250 2.1.5 <abuse>"},
+         {"VRFY alice", "250 2.1.5 <alice>\r\n"},
+         {"VRFY root", "250 2.1.5 <root>\r\n"},
+         {"VRFY postmaster", "250 2.1.5 <postmaster>\r\n"},
+         {"VRFY admin", "250 2.1.5 <admin>\r\n"},
+         {"VRFY <root@lab.test>", "250 2.1.5 <root@lab.test>\r\n"},
+         {"VRFY nobody",
+          "550 5.1.1 <nobody>: Recipient address rejected: User unknown in local recipient "
+          "table\r\n"},
+         {"VRFY root@external.example", "550 5.1.1 <root@external.example>"},
+         {"EXPN abuse", "250 2.1.5 <abuse>\r\n"},
+         {"EXPN staff", "250-2.1.5 <alice@lab.test>\r\n250-2.1.5 <bob@lab.test>\r\n250 2.1.5 "
+                        "<admin@lab.test>\r\n"},
+         {"EXPN <Staff@lab.test>", "250-2.1.5 <alice@lab.test>\r\n"},
+         {"EXPN staff@external.example", "550 5.1.1 <staff@external.example>"},
+         {"EXPN nobody", "550 5.1.1 <nobody>"},
          {"VRFY", "501 5.5.4 Syntax: VRFY address"},
+         {"EXPN", "501 5.5.4 Syntax: EXPN address"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<root@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<staff@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<nobody@lab.test>", "550 5.1.1 <nobody@lab.test>: Recipient address rejected"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+     }},
+    {"verify-252 cannot tell users apart and accepts every local recipient",
+     "verify-252",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"VRFY root", "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery\r\n"},
+         {"VRFY nobody", "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery\r\n"},
+         {"VRFY <zq8xk3@lab.test>", "252 2.5.2"},
+         {"VRFY", "501 5.5.4 Syntax: VRFY address"},
+         {"EXPN staff", "502 5.5.1 EXPN command is disabled\r\n"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<root@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<zq8xk3@lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<nobody@mx.lab.test>", "250 2.1.5 Ok"},
+         {"RCPT TO:<x@nowhere.invalid>", "450 4.1.2"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+         {"RCPT TO:<victim%external.example@lab.test>", "554 5.7.1"},
+     }},
+    {"submission-lax takes MAIL and AUTH without TLS",
+     "submission-lax",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"MAIL FROM:<a@example.org>", "250 2.1.0 Ok"},
+         {"RCPT TO:<alice@lab.test>", "530 5.7.0 Authentication required"},
+         {"RSET", "250 2.0.0 Ok"},
+         {"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "535 5.7.8"},
+         {"AUTH LOGIN", "334 VXNlcm5hbWU6\r\n"},
+         {"YWxpY2U=", "334 UGFzc3dvcmQ6\r\n"},
+         {"c2VjcmV0", "535 5.7.8"},
+         {"MAIL FROM:<>", "250 2.1.0 Ok"},
+     }},
+    {"exposed names its version in HELP and takes any SIZE, but is no relay",
+     "exposed",
+     NULL,
+     {
+         {"EHLO client.example.org", "250-mx.lab.test"},
+         {"HELP", "214-2.0.0 This is sendmail version 8.15.2\r\n"
+                  "214-2.0.0 Topics:\r\n"
+                  "214-2.0.0 \tHELO\tEHLO\tMAIL\tRCPT\tDATA\r\n"
+                  "214-2.0.0 \tRSET\tNOOP\tQUIT\tHELP\tVRFY\r\n"
+                  "214-2.0.0 \tEXPN\tVERB\tETRN\tDSN\tAUTH\r\n"
+                  "214-2.0.0 \tSTARTTLS\r\n"
+                  "214-2.0.0 For more info use \"HELP <topic>\".\r\n"
+                  "214-2.0.0 To report bugs in the implementation see\r\n"
+                  "214-2.0.0 \thttp://www.sendmail.org/email-addresses.html\r\n"
+                  "214-2.0.0 For local information send email to Postmaster at your site.\r\n"
+                  "214 2.0.0 End of HELP info\r\n"},
+         {"VRFY root", "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery\r\n"},
+         {"EXPN staff", "252 2.5.2 Cannot EXPN user; try RCPT to attempt delivery\r\n"},
+         {"MAIL FROM:<a@example.org> SIZE=999999999999", "250 2.1.0 Ok"},
+         {"RCPT TO:<victim@external.example>", "554 5.7.1"},
+         {"RCPT TO:<nobody@lab.test>", "550 5.1.1"},
+         {"RCPT TO:<alice@lab.test>", "250 2.1.5 Ok"},
      }},
     {"hostile personas answer like hardened where their quirk leaves off",
      "early-talker",
@@ -855,21 +978,277 @@ Test(lab, starttls_resets_the_session, .timeout = TEST_TIMEOUT, .fini = stop_lab
 	client_close(&c);
 }
 
-/* Plaintext pipelined after STARTTLS must not be executed (CVE-2011-0411). */
-Test(lab, starttls_drops_pipelined_plaintext, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+/*
+ * "STARTTLS\r\nRSET\r\n" in one write. CVE-2011-0411: the vulnerable server
+ * answers the RSET inside TLS right after the handshake, unprompted; every
+ * other persona drops it (RFC 3207), so the first reply in TLS is EHLO's.
+ */
+struct inject_case {
+	const char *listen;
+	const char *persona;
+	bool runs_injected;
+};
+
+static const struct inject_case inject_cases[] = {
+    {"127.0.0.1:0=starttls-injectable", "starttls-injectable", true},
+    {"[::1]:0=starttls-injectable", "starttls-injectable", true},
+    {"127.0.0.1:0=hardened", "hardened", false},
+    {"[::1]:0=hardened", "hardened", false},
+    {"127.0.0.1:0=tls-only-submission", "tls-only-submission", false},
+    {"127.0.0.1:0=submission-lax", "submission-lax", false},
+    {"127.0.0.1:0=caps-change-after-tls", "caps-change-after-tls", false},
+    {"127.0.0.1:0=pipelining-broken", "pipelining-broken", false},
+};
+
+ParameterizedTestParameters(lab, starttls_injection)
 {
-	start_one("127.0.0.1:0=hardened");
+	static size_t ids[COUNT(inject_cases)];
+	return table_indices(ids, COUNT(inject_cases));
+}
+
+ParameterizedTest(size_t *id, lab, starttls_injection, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	const struct inject_case *ic = &inject_cases[*id];
+	if (ic->listen[0] == '[' && !have_ipv6())
+		cr_skip_test("no IPv6 loopback here");
+	start_one(ic->listen);
 	struct client c;
-	client_open_persona(&c, "hardened");
+	client_open_persona(&c, ic->persona);
 	client_expect(&c, NULL, "220 ");
 	client_expect(&c, "EHLO client.example.org", "250-");
-	client_send(&c, "STARTTLS\r\nNOOP\r\n", 16);
-	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS");
+	client_send(&c, "STARTTLS\r\nRSET\r\n", 16);
+	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_eq(c.len, 0, "%s: plaintext after the 220", ic->persona);
 	int rc = client_handshake(&c);
-	cr_assert_eq(rc, 0, "%s", sa_error_str(rc));
+	cr_assert_eq(rc, 0, "%s: handshake: %s", ic->persona, sa_error_str(rc));
+	char *injected = client_reply(&c, ic->runs_injected ? REPLY_MS : QUIET_MS);
+	if (ic->runs_injected) {
+		cr_assert_not_null(injected, "%s: no reply to the injected RSET", ic->persona);
+		cr_assert_str_eq(injected, "250 2.0.0 Ok\r\n");
+	} else {
+		cr_assert_null(injected, "%s answered the injected RSET: %s", ic->persona,
+		               injected);
+	}
+	free(injected);
 	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
-	cr_assert_eq(lab_log_count(&lab, " C: NOOP"), 0);
+	cr_assert_eq(lab_log_count(&lab, " C: RSET"), ic->runs_injected ? 1 : 0);
 	client_close(&c);
+}
+
+/* The injected bytes are read once, as a pipelined group that may end the session. */
+Test(lab, starttls_injectable_replays_a_pipelined_group, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	static const char group[] =
+	    "STARTTLS\r\nEHLO evil.example.org\r\nMAIL FROM:<m@evil.example>"
+	    "\r\nSTARTTLS\r\nQUIT\r\n";
+	start_one("127.0.0.1:0=starttls-injectable");
+	struct client c;
+	client_open_persona(&c, "starttls-injectable");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send(&c, group, sizeof(group) - 1);
+	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_eq(client_handshake(&c), 0);
+	char *ehlo = client_reply(&c, REPLY_MS);
+	cr_assert_not_null(ehlo);
+	cr_assert(reply_has_line(ehlo, "AUTH PLAIN LOGIN"), "the EHLO ran inside TLS: %s", ehlo);
+	free(ehlo);
+	client_expect(&c, NULL, "250 2.1.0 Ok\r\n");
+	client_expect(&c, NULL, "554 5.5.1 Error: TLS already active\r\n");
+	client_expect(&c, NULL, "221 2.0.0 Bye\r\n");
+	char buf[256];
+	double deadline = now_s() + REPLY_MS / 1000.0;
+	while (!c.eof && now_s() < deadline)
+		raw_recv(&c, buf, sizeof(buf), 500);
+	cr_assert(c.eof, "the injected QUIT ended the session");
+	client_close(&c);
+}
+
+/* At most LAB_SESSION_REPLAY_MAX (4096) bytes are replayed: 682 whole NOOP lines of 700. */
+Test(lab, starttls_injectable_replay_is_bounded, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	enum { NOOPS = 700, REPLAYED = 4096 / 6 };
+	static char group[10 + NOOPS * 6];
+	memcpy(group, "STARTTLS\r\n", 10);
+	for (size_t i = 0; i < NOOPS; i++)
+		memcpy(group + 10 + 6 * i, "NOOP\r\n", 6);
+	start_one("127.0.0.1:0=starttls-injectable");
+	struct client c;
+	client_open_persona(&c, "starttls-injectable");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send(&c, group, sizeof(group));
+	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_eq(client_handshake(&c), 0);
+	for (size_t i = 0; i < REPLAYED; i++)
+		client_expect(&c, NULL, "250 2.0.0 Ok\r\n");
+	char *more = client_reply(&c, QUIET_MS);
+	cr_assert_null(more, "more than %d replies: %s", REPLAYED, more);
+	cr_assert_eq(lab_log_count(&lab, " C: NOOP"), REPLAYED);
+	client_close(&c);
+}
+
+/* The reverse direction: plaintext from the server after its 220, before the handshake. */
+Test(lab, starttls_chatty_talks_before_the_handshake, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	static const char expect[] = "220 2.0.0 Ready to start TLS\r\n250 2.0.0 extra\r\n";
+	char buf[256];
+	start_one("127.0.0.1:0=starttls-chatty");
+	struct client c;
+	client_open_persona(&c, "starttls-chatty");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send_line(&c, "STARTTLS");
+	size_t len = read_until_quiet(&c, buf, sizeof(buf), QUIET_MS);
+	cr_assert_eq(len, sizeof(expect) - 1, "%.*s", (int)len, buf);
+	cr_assert_eq(memcmp(buf, expect, len), 0, "%.*s", (int)len, buf);
+	cr_assert_eq(client_handshake(&c), 0, "the handshake works once the extra line is read");
+	client_expect(&c, "EHLO client.example.org", "250-mx.lab.test");
+	client_close(&c);
+
+	/* A client that takes the extra line for the start of TLS fails the handshake. */
+	client_open_persona(&c, "starttls-chatty");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "STARTTLS", "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_neq(client_handshake(&c), 0);
+	client_close(&c);
+}
+
+/* 220, then a fatal handshake_failure alert in answer to the ClientHello, then a close. */
+Test(lab, starttls_broken_fails_the_handshake, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+	char buf[256];
+	start_one("127.0.0.1:0=starttls-broken");
+	struct client c;
+	client_open_persona(&c, "starttls-broken");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "STARTTLS", "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_eq(raw_recv(&c, buf, sizeof(buf), QUIET_MS), 0, "nothing before the ClientHello");
+	double start = now_s();
+	int rc = client_handshake(&c);
+	cr_assert(rc != 0 && rc != SA_ERROR_TIMEOUT, "handshake: %s", sa_error_str(rc));
+	cr_assert_lt(elapsed_since(start), 2.0);
+	cr_assert(lab_log_wait(&lab, " TLSFAIL handshake_failure alert sent", 1, 5));
+	client_close(&c);
+
+	client_open_persona(&c, "starttls-broken");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_send(&c, "STARTTLS\r\nRSET\r\n", 16);
+	client_expect(&c, NULL, "220 2.0.0 Ready to start TLS\r\n");
+	cr_assert_eq(raw_recv(&c, buf, sizeof(buf), QUIET_MS), 0, "pipelined bytes are dropped");
+	client_send(&c, "\x16\x03\x01\x00\x04\x01\x00\x00\x00", 9);
+	size_t len = 0;
+	double deadline = now_s() + REPLY_MS / 1000.0;
+	while (!c.eof && now_s() < deadline) {
+		ssize_t n = raw_recv(&c, buf + len, sizeof(buf) - len, 500);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	cr_assert(c.eof, "the server closes after the alert");
+	cr_assert_eq(len, sizeof(alert));
+	cr_assert_eq(memcmp(buf, alert, len), 0);
+	cr_assert_eq(lab_log_count(&lab, " C: RSET"), 0);
+	client_close(&c);
+}
+
+/* SIZE, AUTH and CHUNKING change with TLS, and MAIL enforces the SIZE in effect. */
+Test(lab, caps_change_after_tls_enforces_each_size, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	start_one("127.0.0.1:0=caps-change-after-tls");
+	struct client c;
+	client_open_persona(&c, "caps-change-after-tls");
+	client_expect(&c, NULL, "220 ");
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "MAIL FROM:<a@example.org> SIZE=20000000",
+	              "552 5.3.4 Message size exceeds fixed limit");
+	client_expect(&c, "MAIL FROM:<a@example.org> SIZE=10240000", "250 2.1.0 Ok");
+	client_expect(
+	    &c, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "503 5.5.1 Error: authentication not enabled");
+	client_starttls(&c);
+	client_expect(&c, "EHLO client.example.org", "250-");
+	client_expect(&c, "MAIL FROM:<a@example.org> SIZE=52428800", "250 2.1.0 Ok");
+	client_expect(&c, "RSET", "250 2.0.0 Ok");
+	client_expect(&c, "MAIL FROM:<a@example.org> SIZE=52428801", "552 5.3.4");
+	client_expect(&c, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "535 5.7.8");
+	client_close(&c);
+}
+
+/* PIPELINING is advertised, but of each group that arrives together only the first is answered. */
+Test(lab, pipelining_broken_loses_pipelined_commands, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	static const char group[] = "MAIL FROM:<a@example.org>\r\nRCPT TO:<alice@lab.test>\r\n"
+	                            "NOOP\r\n";
+	start_one("127.0.0.1:0=pipelining-broken");
+	struct client c;
+	client_open_persona(&c, "pipelining-broken");
+	client_expect(&c, NULL, "220 ");
+	char *ehlo = client_ask(&c, "EHLO client.example.org");
+	cr_assert(reply_has_line(ehlo, "PIPELINING"), "%s", ehlo);
+	free(ehlo);
+	client_send(&c, group, sizeof(group) - 1);
+	client_expect(&c, NULL, "250 2.1.0 Ok\r\n");
+	char *more = client_reply(&c, QUIET_MS);
+	cr_assert_null(more, "a reply to a dropped command: %s", more);
+	client_expect(&c, "RCPT TO:<alice@lab.test>", "250 2.1.5 Ok\r\n");
+	client_expect(&c, "NOOP", "250 2.0.0 Ok\r\n");
+	cr_assert_eq(lab_log_count(&lab, " C: RCPT"), 1, "the pipelined RCPT was never read");
+	cr_assert_eq(lab_log_count(&lab, " C: NOOP"), 1);
+	client_close(&c);
+}
+
+/* Each new persona greets as itself and answers EHLO on IPv6 and on an implicit-TLS listener. */
+static const char *const new_personas[] = {
+    "starttls-injectable", "starttls-chatty", "starttls-broken", "submission-lax",        "exposed",
+    "pipelining-broken",   "enum-leaky",      "verify-252",      "caps-change-after-tls",
+};
+
+Test(lab, new_personas_on_ipv6_and_implicit_tls, .timeout = TEST_TIMEOUT, .fini = stop_lab)
+{
+	enum { N = COUNT(new_personas) };
+	const char *specs[2 * N];
+	char text[2 * N][64];
+	bool v6 = have_ipv6();
+	size_t n = 0;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(text[n], sizeof(text[n]), "127.0.0.1:0=%s,tls", new_personas[i]);
+		specs[n] = text[n];
+		n++;
+		if (!v6)
+			continue;
+		snprintf(text[n], sizeof(text[n]), "[::1]:0=%s", new_personas[i]);
+		specs[n] = text[n];
+		n++;
+	}
+	start_lab(specs, n, NULL);
+	for (size_t i = 0; i < lab.nlisteners; i++) {
+		const struct lab_listener *l = &lab.listeners[i];
+		char target[TARGET_MAX], tag[64];
+		bool bracket = strchr(l->address, ':') != NULL;
+		snprintf(target, sizeof(target), "%s%s%s:%u", bracket ? "[" : "", l->address,
+		         bracket ? "]" : "", (unsigned)l->port);
+		snprintf(tag, sizeof(tag), "[smtp-lab %s]\r\n", l->persona);
+		struct client c;
+		client_open(&c, target, NULL);
+		if (l->tls)
+			cr_assert_eq(client_handshake(&c), 0, "%s", target);
+		char *greeting = client_reply(&c, REPLY_MS);
+		cr_assert_not_null(greeting, "%s", target);
+		cr_assert(strncmp(greeting, "220 mx.lab.test ", 16) == 0 && strstr(greeting, tag),
+		          "%s: %s", target, greeting);
+		free(greeting);
+		char *ehlo = client_ask(&c, "EHLO client.example.org");
+		cr_assert(strncmp(ehlo, "250-mx.lab.test\r\n", 17) == 0, "%s: %s", target, ehlo);
+		cr_assert_eq(reply_has_word(ehlo, "STARTTLS"), !l->tls, "%s: %s", target, ehlo);
+		free(ehlo);
+		client_expect(&c, "MAIL FROM:<a@example.org>", "250 2.1.0 Ok");
+		client_expect(&c, "QUIT", "221 2.0.0 Bye");
+		client_close(&c);
+	}
+	cr_assert_eq(lab_log_count(&lab, " TLS TLSv1.2 "), N);
 }
 
 Test(lab, implicit_tls_listener, .timeout = TEST_TIMEOUT, .fini = stop_lab)
@@ -1214,12 +1593,7 @@ Test(lab, delay_ms_delays_every_reply, .timeout = TEST_TIMEOUT, .fini = stop_lab
 
 Test(lab, ipv6_listener, .timeout = TEST_TIMEOUT, .fini = stop_lab)
 {
-	int probe = socket(AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	bool have_v6 = probe >= 0 && bind(probe, (struct sockaddr *)&any, sizeof(any)) == 0;
-	if (probe >= 0)
-		close(probe);
-	if (!have_v6)
+	if (!have_ipv6())
 		cr_skip_test("no IPv6 loopback here");
 	start_one("[::1]:0=hardened");
 	cr_assert_str_eq(lab.listeners[0].address, "::1");
@@ -1974,13 +2348,33 @@ Test(lab, bind_failure_exits_1, .timeout = TEST_TIMEOUT, .fini = stop_lab)
 Test(lab, help_and_persona_list, .timeout = TEST_TIMEOUT)
 {
 	static const char *const personas[] = {
-	    "hardened",        "open-relay",        "accept-all",
-	    "auth-before-tls", "auth-anonymous",    "weak-mechs",
-	    "lax-helo",        "no-starttls",       "tls-only-submission",
-	    "tarpit",          "never-greets",      "garbage",
-	    "long-line",       "endless-multiline", "close-after-banner",
-	    "tls-junk",        "early-talker",      "reset-mid-reply",
-	    "vrfy-enum",
+	    "hardened",
+	    "open-relay",
+	    "accept-all",
+	    "auth-before-tls",
+	    "auth-anonymous",
+	    "weak-mechs",
+	    "lax-helo",
+	    "no-starttls",
+	    "tls-only-submission",
+	    "tarpit",
+	    "never-greets",
+	    "garbage",
+	    "long-line",
+	    "endless-multiline",
+	    "close-after-banner",
+	    "tls-junk",
+	    "early-talker",
+	    "reset-mid-reply",
+	    "enum-leaky",
+	    "verify-252",
+	    "submission-lax",
+	    "caps-change-after-tls",
+	    "exposed",
+	    "starttls-injectable",
+	    "starttls-chatty",
+	    "starttls-broken",
+	    "pipelining-broken",
 	};
 	const char *list[] = {SA_LAB_BIN, "--list-personas", NULL};
 	const char *help[] = {SA_LAB_BIN, "-h", NULL};
@@ -1995,6 +2389,10 @@ Test(lab, help_and_persona_list, .timeout = TEST_TIMEOUT)
 			found = strncmp(p + 1, line_start, strlen(line_start)) == 0;
 		cr_assert(found, "%s not listed:\n%s", personas[i], r.out);
 	}
+	size_t lines = 0;
+	for (const char *p = r.out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, COUNT(personas), "every persona once, no other:\n%s", r.out);
 	run_result_free(&r);
 	cr_assert_eq(run_command(help, 10, NULL, &r), 0);
 	cr_assert_eq(r.exit_code, 0);

@@ -6,7 +6,9 @@
  *	Starts Debian's Postfix through tests/support/postfix.h in each named
  *	configuration and checks, with a small blocking SMTP client (STARTTLS
  *	through scanner/tls_conn.h), what a scanner would observe: greeting,
- *	EHLO capabilities, relay and HELO verdicts, AUTH before and after TLS.
+ *	EHLO capabilities, relay and HELO verdicts, AUTH before and after TLS,
+ *	VRFY and RCPT answers. TLS versions, suites and certificates are
+ *	judged with "openssl s_client -starttls smtp" (bounded by run_command).
  *	Also: two instances at once, IPv6 loopback, extra override lines,
  *	bad input, and that postfix_stop() leaves no process behind.
  *	Every instance is stopped in the suite's .fini, also when a test fails.
@@ -26,10 +28,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "postfix.h"
+#include "run.h"
 #include "sa_error.h"
 #include "tls_conn.h"
 
@@ -301,9 +305,23 @@ struct config_param {
 };
 
 static struct config_param config_params[] = {
-    {.name = "base"},       {.name = "hardened"},
-    {.name = "open-relay"}, {.name = "auth-before-tls"},
-    {.name = "lax-helo"},   {.name = "no-starttls"},
+    {.name = "base"},
+    {.name = "hardened"},
+    {.name = "open-relay"},
+    {.name = "auth-before-tls"},
+    {.name = "lax-helo"},
+    {.name = "no-starttls"},
+    {.name = "tls-legacy"},
+    {.name = "cert-expired"},
+    {.name = "cert-not-yet-valid"},
+    {.name = "cert-expiring"},
+    {.name = "cert-wrong-name"},
+    {.name = "cert-self-signed"},
+    {.name = "cert-rsa1024"},
+    {.name = "cert-sha1"},
+    {.name = "vrfy"},
+    {.name = "submission"},
+    {.name = "submission-encrypt"},
 };
 
 ParameterizedTestParameters(postfix, every_config_greets_as_debian_postfix)
@@ -422,6 +440,249 @@ Test(postfix, no_starttls_offers_neither_starttls_nor_auth, .timeout = 60)
 	cr_assert_not(ehlo_has(c, "STARTTLS"), "%s", c->reply);
 	cr_assert_not(ehlo_has(c, "AUTH"), "%s", c->reply);
 	cr_assert_geq(cmd(c, "STARTTLS"), 500, "%s", c->reply);
+}
+
+/* ---- TLS as "openssl s_client -starttls smtp" sees it ---- */
+
+#define S_CLIENT_TIMEOUT_S 20
+
+/* What "openssl s_client -brief" reports about one STARTTLS handshake. */
+struct tls_session {
+	bool established;
+	char protocol[32];
+	char cipher[64];
+	char peer[128];
+	/* "OK", or OpenSSL's verify error such as "certificate has expired". */
+	char verification[128];
+};
+
+/* The rest of the line after key in text, or "". */
+static void line_after(const char *text, const char *key, char *buf, size_t buflen)
+{
+	const char *at = strstr(text, key);
+	if (at == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	at += strlen(key);
+	snprintf(buf, buflen, "%.*s", (int)strcspn(at, "\r\n"), at);
+}
+
+/*
+ * One handshake after STARTTLS, trusting the instance's test CA and
+ * checking the name POSTFIX_HOSTNAME; options (NULL-terminated) follow.
+ */
+static void s_client(const struct postfix *pf, const char *const options[], struct tls_session *s)
+{
+	char target[80], ca[512];
+	cr_assert_not_null(postfix_target(pf, target, sizeof(target)));
+	cr_assert_not_null(postfix_instance_path(pf, POSTFIX_CERT_DIR "/ca.crt", ca, sizeof(ca)));
+	const char *argv[24] = {"openssl", "s_client",         "-brief",        "-connect",
+	                        target,    "-starttls",        "smtp",          "-CAfile",
+	                        ca,        "-verify_hostname", POSTFIX_HOSTNAME};
+	size_t n = 0;
+	while (argv[n] != NULL)
+		n++;
+	for (size_t i = 0; options[i] != NULL; i++) {
+		cr_assert_lt(n, sizeof(argv) / sizeof(argv[0]) - 1);
+		argv[n++] = options[i];
+	}
+	struct run_result r;
+	cr_assert_eq(run_command(argv, S_CLIENT_TIMEOUT_S, "QUIT\r\n", &r), 0);
+	cr_assert_not(r.timed_out, "openssl s_client did not finish: %s", r.err);
+	/* -brief reports on stderr. */
+	*s = (struct tls_session){.established = strstr(r.err, "CONNECTION ESTABLISHED") != NULL};
+	line_after(r.err, "\nProtocol version: ", s->protocol, sizeof(s->protocol));
+	line_after(r.err, "\nCiphersuite: ", s->cipher, sizeof(s->cipher));
+	line_after(r.err, "\nPeer certificate: ", s->peer, sizeof(s->peer));
+	if (strstr(r.err, "\nVerification: OK") != NULL)
+		snprintf(s->verification, sizeof(s->verification), "OK");
+	else
+		line_after(r.err, "\nVerification error: ", s->verification,
+		           sizeof(s->verification));
+	cr_assert(!s->established || (s->protocol[0] != '\0' && s->cipher[0] != '\0'),
+	          "unexpected s_client report: %s", r.err);
+	run_result_free(&r);
+}
+
+/* One ClientHello: version option and cipher list (TLS <= 1.2) of s_client, and the outcome. */
+struct hello_param {
+	char config[32];
+	char version[16];
+	char suites[48];
+	bool accepted;
+	char protocol[16];
+	char cipher[48];
+};
+
+static struct hello_param hello_params[] = {
+    /* OpenSSL's client order decides: Postfix keeps tls_preempt_cipherlist = no. */
+    {"tls-legacy", "-tls1", "ALL", true, "TLSv1", "ECDHE-RSA-AES256-SHA"},
+    {"tls-legacy", "-tls1_1", "ALL", true, "TLSv1.1", "ECDHE-RSA-AES256-SHA"},
+    {"tls-legacy", "-tls1_2", "ALL", true, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"},
+    {"tls-legacy", "-tls1_3", "ALL", true, "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+    {"tls-legacy", "-tls1_2", "NULL-SHA", true, "TLSv1.2", "NULL-SHA"},
+    {"tls-legacy", "-tls1_2", "NULL-MD5", true, "TLSv1.2", "NULL-MD5"},
+    {"tls-legacy", "-tls1_2", "NULL-SHA256", true, "TLSv1.2", "NULL-SHA256"},
+    {"tls-legacy", "-tls1_2", "ECDHE-RSA-NULL-SHA", true, "TLSv1.2", "ECDHE-RSA-NULL-SHA"},
+    {"tls-legacy", "-tls1", "AECDH-NULL-SHA", true, "TLSv1", "AECDH-NULL-SHA"},
+    {"tls-legacy", "-tls1_2", "ADH-AES256-GCM-SHA384", true, "TLSv1.2", "ADH-AES256-GCM-SHA384"},
+    {"tls-legacy", "-tls1", "ADH-AES128-SHA", true, "TLSv1", "ADH-AES128-SHA"},
+    {"tls-legacy", "-tls1_1", "AECDH-AES128-SHA", true, "TLSv1.1", "AECDH-AES128-SHA"},
+    {"tls-legacy", "-tls1", "AES128-SHA", true, "TLSv1", "AES128-SHA"},
+    {"hardened", "-tls1", "ALL", false, "", ""},
+    {"hardened", "-tls1_1", "ALL", false, "", ""},
+    {"hardened", "-tls1_2", "ALL", true, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"},
+    {"hardened", "-tls1_3", "ALL", true, "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+    {"hardened", "-tls1_2", "NULL-SHA", false, "", ""},
+    {"hardened", "-tls1_2", "ADH-AES128-SHA", false, "", ""},
+    {"hardened", "-tls1_2", "AECDH-AES128-SHA", false, "", ""},
+    /* Medium grade still has static RSA and CBC with SHA-1 (among many AEAD suites). */
+    {"hardened", "-tls1_2", "AES128-SHA", true, "TLSv1.2", "AES128-SHA"},
+};
+
+ParameterizedTestParameters(postfix, tls_versions_and_suites)
+{
+	return cr_make_param_array(struct hello_param, hello_params,
+	                           sizeof(hello_params) / sizeof(hello_params[0]));
+}
+
+ParameterizedTest(struct hello_param *h, postfix, tls_versions_and_suites, .timeout = 60)
+{
+	start(&servers[0], "127.0.0.1", h->config);
+	/* The client needs security level 0 too, for TLS < 1.2 and NULL or anonymous suites. */
+	char suites[80];
+	snprintf(suites, sizeof(suites), "%s:@SECLEVEL=0", h->suites);
+	const char *const options[] = {h->version, "-cipher", suites, NULL};
+	struct tls_session s;
+	s_client(&servers[0], options, &s);
+	cr_assert_eq(s.established, h->accepted, "%s %s %s: %s %s", h->config, h->version,
+	             h->suites, s.protocol, s.cipher);
+	cr_assert_str_eq(s.protocol, h->protocol, "%s %s %s", h->config, h->version, h->suites);
+	cr_assert_str_eq(s.cipher, h->cipher, "%s %s %s", h->config, h->version, h->suites);
+}
+
+/*
+ * Debian 12's OpenSSL 3.0 (the library Postfix uses) has no 3DES, RC4,
+ * single DES, EXPORT or LOW suites at any security level: no Postfix
+ * configuration here can offer them. When this fails, they are back, and
+ * tls-legacy and tests/postfix/README.md should offer and say so.
+ */
+Test(postfix, debian_openssl_has_no_3des_rc4_des_or_export_suites, .timeout = 30)
+{
+	static const char *const groups[] = {
+	    "3DES:@SECLEVEL=0", "DES-CBC3-SHA:@SECLEVEL=0", "RC4:@SECLEVEL=0",
+	    "DES:@SECLEVEL=0",  "EXPORT:@SECLEVEL=0",       "LOW:@SECLEVEL=0",
+	};
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		const char *const argv[] = {"openssl", "ciphers", groups[i], NULL};
+		struct run_result r;
+		cr_assert_eq(run_command(argv, 10, NULL, &r), 0);
+		cr_assert_neq(r.exit_code, 0, "%s: %s", groups[i], r.out);
+		cr_assert_not_null(strstr(r.err, "no cipher match"), "%s: %s", groups[i], r.err);
+		run_result_free(&r);
+	}
+}
+
+/* The certificate a configuration serves, as OpenSSL judges it now and 6 days from now. */
+struct cert_param {
+	char config[32];
+	char peer[48];
+	char now[48];
+	char in_6_days[48];
+};
+
+static struct cert_param cert_params[] = {
+    {"hardened", "CN = mx.postfix.test", "OK", "OK"},
+    {"cert-expired", "CN = mx.postfix.test", "certificate has expired", "certificate has expired"},
+    {"cert-not-yet-valid", "CN = mx.postfix.test", "certificate is not yet valid",
+     "certificate is not yet valid"},
+    {"cert-expiring", "CN = mx.postfix.test", "OK", "certificate has expired"},
+    {"cert-wrong-name", "CN = other.example.net", "hostname mismatch", "hostname mismatch"},
+    {"cert-self-signed", "CN = mx.postfix.test", "self-signed certificate",
+     "self-signed certificate"},
+    {"cert-rsa1024", "CN = mx.postfix.test", "EE certificate key too weak",
+     "EE certificate key too weak"},
+    {"cert-sha1", "CN = mx.postfix.test", "CA signature digest algorithm too weak",
+     "CA signature digest algorithm too weak"},
+};
+
+ParameterizedTestParameters(postfix, certificates)
+{
+	return cr_make_param_array(struct cert_param, cert_params,
+	                           sizeof(cert_params) / sizeof(cert_params[0]));
+}
+
+ParameterizedTest(struct cert_param *c, postfix, certificates, .timeout = 60)
+{
+	start(&servers[0], "127.0.0.1", c->config);
+	struct tls_session s;
+	const char *const now[] = {NULL};
+	s_client(&servers[0], now, &s);
+	cr_assert(s.established, "%s", c->config);
+	cr_assert_str_eq(s.peer, c->peer, "%s", c->config);
+	cr_assert_str_eq(s.verification, c->now, "%s", c->config);
+	char later[32];
+	snprintf(later, sizeof(later), "%lld", (long long)time(NULL) + 6 * 86400);
+	const char *const in_6_days[] = {"-attime", later, NULL};
+	s_client(&servers[0], in_6_days, &s);
+	cr_assert(s.established, "%s", c->config);
+	cr_assert_str_eq(s.verification, c->in_6_days, "%s in 6 days", c->config);
+}
+
+Test(postfix, vrfy_and_rcpt_tell_known_from_unknown_users, .timeout = 60)
+{
+	start(&servers[0], "127.0.0.1", "vrfy");
+	struct client *c = connect_to(&clients[0], &servers[0]);
+	expect(c, "EHLO client.example", 250, "250-VRFY\r\n");
+	expect(c, "VRFY root", 252, "252 2.0.0 root\r\n");
+	expect(c, "VRFY postmaster", 252, "252 2.0.0 postmaster\r\n");
+	expect(c, "VRFY alice", 252, "252 2.0.0 alice\r\n");
+	expect(c, "VRFY staff", 252, "252 2.0.0 staff\r\n");
+	expect(c, "VRFY nosuchuser", 550,
+	       "550 5.1.1 <nosuchuser>: Recipient address rejected: User unknown in local "
+	       "recipient table\r\n");
+	/* Postfix has no EXPN: the alias's members never show. */
+	expect(c, "EXPN staff", 500, "500 5.5.2 Error: command not recognized\r\n");
+	expect(c, "MAIL FROM:<sender@client.example>", 250, "2.1.0");
+	expect(c, "RCPT TO:<staff@postfix.test>", 250, "250 2.1.5 Ok\r\n");
+	expect(c, "RCPT TO:<nosuchuser@postfix.test>", 550,
+	       "550 5.1.1 <nosuchuser@postfix.test>: Recipient address rejected: User unknown in "
+	       "local recipient table\r\n");
+}
+
+Test(postfix, submission_takes_auth_and_mail_without_tls, .timeout = 60)
+{
+	start(&servers[0], "127.0.0.1", "submission");
+	struct client *c = connect_to(&clients[0], &servers[0]);
+	expect(c, "EHLO client.example", 250, "250-AUTH PLAIN LOGIN\r\n");
+	cr_assert(ehlo_has(c, "STARTTLS"), "%s", c->reply);
+	expect(c, "MAIL FROM:<sender@client.example>", 250, "2.1.0");
+	expect(c, "RCPT TO:<postmaster@postfix.test>", 554,
+	       "554 5.7.1 <postmaster@postfix.test>: Recipient address rejected: Access denied");
+	expect(c, "RSET", 250, "2.0.0");
+	auth_plain(c, POSTFIX_SASL_USER, POSTFIX_SASL_PASSWORD, 235,
+	           "2.7.0 Authentication successful");
+	expect(c, "MAIL FROM:<alice@postfix.test>", 250, "2.1.0");
+	expect(c, "RCPT TO:<user@example.com>", 250, "2.1.5");
+}
+
+Test(postfix, submission_encrypt_refuses_everything_before_starttls, .timeout = 60)
+{
+	start(&servers[0], "127.0.0.1", "submission-encrypt");
+	struct client *c = connect_to(&clients[0], &servers[0]);
+	expect(c, "EHLO client.example", 250, "STARTTLS");
+	cr_assert_not(ehlo_has(c, "AUTH"), "%s", c->reply);
+	expect(c, "MAIL FROM:<sender@client.example>", 530,
+	       "530 5.7.0 Must issue a STARTTLS command first");
+	auth_plain(c, POSTFIX_SASL_USER, POSTFIX_SASL_PASSWORD, 530,
+	           "530 5.7.0 Must issue a STARTTLS command first");
+	starttls(c);
+	expect(c, "EHLO client.example", 250, "250-AUTH PLAIN LOGIN\r\n");
+	auth_plain(c, POSTFIX_SASL_USER, POSTFIX_SASL_PASSWORD, 235,
+	           "2.7.0 Authentication successful");
+	expect(c, "MAIL FROM:<alice@postfix.test>", 250, "2.1.0");
+	expect(c, "RCPT TO:<user@example.com>", 250, "2.1.5");
 }
 
 Test(postfix, two_instances_run_side_by_side, .timeout = 90)

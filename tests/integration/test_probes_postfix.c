@@ -22,6 +22,7 @@
 
 #include "postfix.h"
 #include "run.h"
+#include "scan_doc.h"
 
 static struct postfix pf;
 
@@ -96,46 +97,6 @@ static void assert_verdicts(json_t *t, const struct expect *want, size_t n)
 	}
 }
 
-/* The distinct finding ids of the target, sorted, comma-separated. */
-static char *finding_ids(json_t *t)
-{
-	static const char *const ids[] = {
-		"SMTP-AUTH-001",  "SMTP-AUTH-002",  "SMTP-AUTH-003",  "SMTP-AUTH-004",
-		"SMTP-AUTH-005",  "SMTP-AUTH-006",  "SMTP-AUTH-007",  "SMTP-AUTH-008",
-		"SMTP-HELO-001",  "SMTP-HELO-002",  "SMTP-RELAY-001", "SMTP-RELAY-002",
-		"SMTP-RELAY-003", "SMTP-RELAY-004",
-	};
-	char *out = calloc(1, 512);
-	cr_assert_not_null(out);
-	json_t *findings = json_object_get(t, "findings");
-	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
-		size_t i;
-		json_t *f;
-		json_array_foreach(findings, i, f) {
-			if (strcmp(json_string_value(json_object_get(f, "id")), ids[k]) == 0) {
-				if (*out)
-					strcat(out, ",");
-				strcat(out, ids[k]);
-				break;
-			}
-		}
-	}
-	return out;
-}
-
-static bool has_variant(json_t *t, const char *id, const char *variant)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(t, "findings"), i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "id")), id) == 0 &&
-		    json_is_string(json_object_get(f, "variant")) &&
-		    strcmp(json_string_value(json_object_get(f, "variant")), variant) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* smtp-audit never sends DATA: Postfix never logged a queued message. */
 static void assert_nothing_queued(void)
 {
@@ -154,10 +115,10 @@ Test(probes_postfix, hardened)
 		{"helo_validation", "vulnerable"},
 	};
 	assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
-	char *ids = finding_ids(t);
+	char *ids = scan_doc_ids(t);
 	/* Syntax checks are on; Postfix has no built-in check against its own name. */
 	cr_assert_str_eq(ids, "SMTP-HELO-002");
-	cr_assert(has_variant(t, "SMTP-HELO-002", "own-hostname"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-HELO-002", "own-hostname"));
 	free(ids);
 	assert_nothing_queued();
 	json_decref(doc);
@@ -171,9 +132,9 @@ Test(probes_postfix, open_relay)
 	json_t *t = only_target(doc);
 	static const struct expect want[] = {{"open_relay", "vulnerable"}};
 	assert_verdicts(t, want, 1);
-	char *ids = finding_ids(t);
+	char *ids = scan_doc_ids(t);
 	cr_assert(strstr(ids, "SMTP-RELAY-001") != NULL, "ids: %s", ids);
-	cr_assert(has_variant(t, "SMTP-RELAY-001", "null-sender"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-RELAY-001", "null-sender"));
 	free(ids);
 	assert_nothing_queued();
 	json_decref(doc);
@@ -202,10 +163,10 @@ Test(probes_postfix, auth_before_tls_on_submission)
 		{"auth_anonymous", "not-vulnerable"},
 	};
 	assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
-	char *ids = finding_ids(t);
+	char *ids = scan_doc_ids(t);
 	cr_assert_str_eq(ids, "SMTP-AUTH-001");
-	cr_assert(has_variant(t, "SMTP-AUTH-001", "PLAIN"));
-	cr_assert(has_variant(t, "SMTP-AUTH-001", "LOGIN"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-AUTH-001", "PLAIN"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-AUTH-001", "LOGIN"));
 	cr_assert_null(strstr(r.out, "not-a-password"), "the fake password leaked into the report");
 	free(ids);
 	run_result_free(&r);
@@ -220,10 +181,153 @@ Test(probes_postfix, lax_helo)
 	json_t *t = only_target(doc);
 	static const struct expect want[] = {{"helo_validation", "vulnerable"}};
 	assert_verdicts(t, want, 1);
-	char *ids = finding_ids(t);
+	char *ids = scan_doc_ids(t);
 	cr_assert_str_eq(ids, "SMTP-HELO-001,SMTP-HELO-002");
-	cr_assert(has_variant(t, "SMTP-HELO-001", "non-fqdn"));
-	cr_assert(has_variant(t, "SMTP-HELO-002", "localhost"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-HELO-001", "non-fqdn"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-HELO-002", "localhost"));
 	free(ids);
+	json_decref(doc);
+}
+
+/* ---- transport and exposure probes ---- */
+
+/* "--ca-file DIR/certs/ca.crt" of the running instance, into buf. */
+static const char *instance_ca(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" POSTFIX_CERT_DIR "/ca.crt", pf.dir);
+	return buf;
+}
+
+/* Runs the scanner with argv (NULL-terminated) and returns the JSON report. */
+static json_t *run_scan(const char *const argv[])
+{
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 180, NULL, &r), 0);
+	cr_assert_not(r.timed_out, "scan did not finish");
+	json_error_t err;
+	json_t *doc = json_loads(r.out, 0, &err);
+	cr_assert_not_null(doc, "not JSON: %s\n%s", err.text, r.err);
+	run_result_free(&r);
+	return doc;
+}
+
+static void start_config(const char *config)
+{
+	if (!postfix_available())
+		cr_skip_test("Postfix is not installed (scripts/postfix-deps.sh)");
+	cr_assert_eq(postfix_start(&pf, "127.0.0.1", postfix_config(config)), 0,
+		     "Postfix (%s) did not start", config);
+}
+
+Test(probes_postfix, tls_legacy_versions_and_weak_suites)
+{
+	char target[80];
+	const char *args[] = {"--probes", "tls_params", NULL};
+	json_t *doc = scan_postfix("tls-legacy", args, target, sizeof(target));
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"tls_params", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = scan_doc_ids(t);
+	cr_assert_str_eq(ids, "SMTP-TLS-010,SMTP-TLS-011,SMTP-TLS-015");
+	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-010", "TLSv1.0"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-010", "TLSv1.1"));
+	cr_assert_not(scan_doc_has_variant(t, "SMTP-TLS-010", "SSLv3"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-011", "NULL"));
+	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-011", "anonymous"));
+	/* OpenSSL 3 on Debian 12 has no 3DES, RC4, DES or EXPORT suites to offer. */
+	cr_assert_not(scan_doc_has_variant(t, "SMTP-TLS-011", "3DES"));
+	cr_assert_not(scan_doc_has_variant(t, "SMTP-TLS-011", "RC4"));
+	free(ids);
+	json_decref(doc);
+}
+
+Test(probes_postfix, hardened_transport_is_clean)
+{
+	char target[80], ca[300];
+	start_config("hardened");
+	postfix_target(&pf, target, sizeof(target));
+	const char *argv[] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--ca-file",
+			      instance_ca(ca, sizeof(ca)), "--probes",
+			      "starttls,tls_params,certificate,starttls_injection", target, NULL};
+	json_t *doc = run_scan(argv);
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {
+		{"starttls", "not-vulnerable"},
+		{"tls_params", "not-vulnerable"},
+		{"certificate", "not-vulnerable"},
+		{"starttls_injection", "not-vulnerable"},
+	};
+	assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
+	char *ids = scan_doc_ids(t);
+	cr_assert_str_eq(ids, "SMTP-TLS-005,SMTP-TLS-015");
+	free(ids);
+	json_decref(doc);
+}
+
+Test(probes_postfix, expired_certificate)
+{
+	char target[80], ca[300];
+	start_config("cert-expired");
+	postfix_target(&pf, target, sizeof(target));
+	const char *argv[] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--ca-file",
+			      instance_ca(ca, sizeof(ca)), "--probes", "certificate", target, NULL};
+	json_t *doc = run_scan(argv);
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"certificate", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = scan_doc_ids(t);
+	cr_assert_str_eq(ids, "SMTP-CERT-002");
+	free(ids);
+	json_decref(doc);
+}
+
+Test(probes_postfix, certificate_for_another_name)
+{
+	char target[80], ca[300];
+	start_config("cert-wrong-name");
+	/* A name target, so the name is checked; localhost also has ::1, where nobody listens. */
+	snprintf(target, sizeof(target), "localhost:%u", pf.port);
+	const char *argv[] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--ca-file",
+			      instance_ca(ca, sizeof(ca)), "--probes", "certificate", target, NULL};
+	json_t *doc = run_scan(argv);
+	json_t *t = scan_doc_target_at(doc, "127.0.0.1");
+	cr_assert_str_eq(scan_doc_str(t, "outcome"), "completed");
+	static const struct expect want[] = {{"certificate", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = scan_doc_ids(t);
+	cr_assert_str_eq(ids, "SMTP-CERT-005");
+	free(ids);
+	json_decref(doc);
+}
+
+Test(probes_postfix, vrfy_and_rcpt_enumeration)
+{
+	char target[80];
+	const char *args[] = {"--probes", "user_enum", NULL};
+	json_t *doc = scan_postfix("vrfy", args, target, sizeof(target));
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"user_enum", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	char *ids = scan_doc_ids(t);
+	/* Postfix has no EXPN. */
+	cr_assert_str_eq(ids, "SMTP-ENUM-001,SMTP-ENUM-003");
+	free(ids);
+	json_decref(doc);
+}
+
+Test(probes_postfix, submission_without_tls_enforcement)
+{
+	char target[80], port[16];
+	start_config("submission");
+	snprintf(port, sizeof(port), "%u", pf.port);
+	postfix_target(&pf, target, sizeof(target));
+	const char *argv[] = {SA_AUDIT_BIN, "-o", "json", "--retries", "0", "--submission-ports",
+			      port, "--probes", "starttls", target, NULL};
+	json_t *doc = run_scan(argv);
+	json_t *t = only_target(doc);
+	static const struct expect want[] = {{"starttls", "vulnerable"}};
+	assert_verdicts(t, want, 1);
+	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-003", "MAIL"));
+	assert_nothing_queued();
 	json_decref(doc);
 }

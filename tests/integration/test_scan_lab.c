@@ -339,6 +339,8 @@ static struct bad_args bad_cases[] = {
 	{{"-o", "xml", "127.0.0.1"}, "xml"},
 	{{"--probes", "nonesuch", "127.0.0.1"}, "nonesuch"},
 	{{"--fail-on", "urgent", "127.0.0.1"}, "urgent"},
+	{{"--users", "/nonexistent/users.txt", "127.0.0.1"}, "/nonexistent/users.txt"},
+	{{"--cert-warn-days", "-3", "127.0.0.1"}, "cert-warn-days"},
 	{{"[::1", "127.0.0.1"}, "[::1"},
 	{{""}, "no targets"},
 };

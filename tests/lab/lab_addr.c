@@ -24,6 +24,15 @@
 static const char *const lab_addr_users[] = {"postmaster", "root",  "admin",
                                              "abuse",      "alice", "bob"};
 
+static const char *const lab_addr_staff[] = {"alice", "bob", "admin", NULL};
+
+static const struct {
+	const char *name;
+	const char *const *members;
+} lab_addr_lists[] = {
+    {"staff", lab_addr_staff},
+};
+
 /* The parts of "local@domain"; the local part of a quoted address excludes the quotes. */
 struct lab_addr_parts {
 	const char *local, *domain;
@@ -178,13 +187,35 @@ static bool lab_addr_domain_is_invalid(const char *domain, size_t len)
 	       lab_addr_ends_with(domain, len, ".invalid");
 }
 
+static bool lab_addr_same_local(const char *local, size_t len, const char *name)
+{
+	return len == strlen(name) && strncasecmp(local, name, len) == 0;
+}
+
+static const char *const *lab_addr_find_list(const char *local, size_t len)
+{
+	for (size_t i = 0; i < sizeof(lab_addr_lists) / sizeof(lab_addr_lists[0]); i++)
+		if (lab_addr_same_local(local, len, lab_addr_lists[i].name))
+			return lab_addr_lists[i].members;
+	return NULL;
+}
+
 static bool lab_addr_known_user(const char *local, size_t len)
 {
 	for (size_t i = 0; i < sizeof(lab_addr_users) / sizeof(lab_addr_users[0]); i++)
-		if (len == strlen(lab_addr_users[i]) &&
-		    strncasecmp(local, lab_addr_users[i], len) == 0)
+		if (lab_addr_same_local(local, len, lab_addr_users[i]))
 			return true;
-	return false;
+	return lab_addr_find_list(local, len) != NULL;
+}
+
+/* The parts of a local address (split, not routed, in a local domain or none); false if not. */
+static bool lab_addr_local_parts(const struct lab_where *w, const char *addr, size_t len,
+                                 struct lab_addr_parts *parts)
+{
+	if (len == 0 || addr[0] == '@' || lab_addr_split(addr, len, parts) != 0 || parts->routed)
+		return false;
+	return parts->domain == NULL ||
+	       lab_addr_domain_is_local(w, parts->domain, parts->domain_len);
 }
 
 enum lab_addr_class lab_addr_classify(const struct lab_where *w, const char *addr, size_t len)
@@ -204,6 +235,14 @@ enum lab_addr_class lab_addr_classify(const struct lab_where *w, const char *add
 		return lab_addr_known_user(parts.local, parts.local_len) ? LAB_ADDR_LOCAL_KNOWN
 		                                                         : LAB_ADDR_LOCAL_UNKNOWN;
 	return LAB_ADDR_EXTERNAL;
+}
+
+const char *const *lab_addr_list_members(const struct lab_where *w, const char *addr, size_t len)
+{
+	struct lab_addr_parts parts;
+	if (!lab_addr_local_parts(w, addr, len, &parts))
+		return NULL;
+	return lab_addr_find_list(parts.local, parts.local_len);
 }
 
 static bool lab_addr_valid_label(const char *label, size_t len)

@@ -8,11 +8,13 @@
  *	lab_addr_path("TO:<alice@lab.test> NOTIFY=NEVER", "TO:", &addr, &len, &params);
  *	lab_addr_classify(&w, addr, len)        -> LAB_ADDR_LOCAL_KNOWN
  *	lab_addr_check_helo(&w, "[127.0.0.3]")  -> LAB_HELO_LITERAL_MISMATCH
+ *	lab_addr_list_members(&w, "staff", 5)   -> {"alice", "bob", "admin", NULL}
  *
  * DESCRIPTION
  *	Local domains are the server's host name, its parent domain and the
  *	address literal of the address the client connected to. Local users
- *	are postmaster, root, admin, abuse, alice and bob.
+ *	are postmaster, root, admin, abuse, alice and bob; staff is a local
+ *	list (alice, bob, admin) and as a recipient counts as a known user.
  *
  *	An address is routed (the relay tests' "tricky" class) when it has a
  *	source route (@a,@b:user@d), a %, ! or extra @ in its local part, or
@@ -65,6 +67,9 @@ int lab_addr_path(const char *arg, const char *keyword, const char **addr, size_
                   const char **params);
 
 enum lab_addr_class lab_addr_classify(const struct lab_where *w, const char *addr, size_t len);
+
+/* The local parts of a local list's members (NULL-terminated), or NULL when addr is no list. */
+const char *const *lab_addr_list_members(const struct lab_where *w, const char *addr, size_t len);
 
 enum lab_helo_verdict lab_addr_check_helo(const struct lab_where *w, const char *name);
 

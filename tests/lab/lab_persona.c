@@ -21,6 +21,31 @@
 #define LAB_BANNER_OPENSMTPD "ESMTP OpenSMTPD"
 #define LAB_BANNER_EXCHANGE  "Microsoft ESMTP MAIL Service ready"
 
+static const char *const lab_persona_chunking[] = {"CHUNKING", NULL};
+
+/* Postfix's words for them; an MTA that offers them to anyone exposes its relay controls. */
+static const char *const lab_persona_exposed_ext[] = {
+    "ETRN",
+    "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN",
+    "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT",
+    NULL,
+};
+
+static const char *const lab_persona_sendmail_help[] = {
+    "2.0.0 This is sendmail version 8.15.2",
+    "2.0.0 Topics:",
+    "2.0.0 \tHELO\tEHLO\tMAIL\tRCPT\tDATA",
+    "2.0.0 \tRSET\tNOOP\tQUIT\tHELP\tVRFY",
+    "2.0.0 \tEXPN\tVERB\tETRN\tDSN\tAUTH",
+    "2.0.0 \tSTARTTLS",
+    "2.0.0 For more info use \"HELP <topic>\".",
+    "2.0.0 To report bugs in the implementation see",
+    "2.0.0 \thttp://www.sendmail.org/email-addresses.html",
+    "2.0.0 For local information send email to Postmaster at your site.",
+    "2.0.0 End of HELP info",
+    NULL,
+};
+
 static const struct lab_persona lab_personas[] = {
     {
         .name = "hardened",
@@ -98,11 +123,57 @@ static const struct lab_persona lab_personas[] = {
         .auth_tls = "PLAIN LOGIN",
     },
     {
-        .name = "vrfy-enum",
-        .summary = "VRFY and EXPN answer 250 for local users and 550 for others",
+        .name = "enum-leaky",
+        .summary = "VRFY, EXPN and RCPT answer 250 for local users (EXPN staff lists its "
+                   "members) and 550 5.1.1 for others",
         .banner = "ESMTP Sendmail 8.15.2/8.15.2",
-        .flags = LAB_PERSONA_STARTTLS | LAB_PERSONA_VRFY,
+        .flags = LAB_PERSONA_STARTTLS,
         .rcpt = LAB_RCPT_CLOSED,
+        .vrfy = LAB_VERIFY_LEAKY,
+        .expn = LAB_VERIFY_LEAKY,
+    },
+    {
+        .name = "verify-252",
+        .summary = "the enumeration control: VRFY 252 for everyone, EXPN 502, RCPT takes "
+                   "every user of its domains (catch-all), no relay",
+        .banner = LAB_BANNER_EXCHANGE,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CATCH_ALL,
+        .vrfy = LAB_VERIFY_CANNOT,
+    },
+    {
+        .name = "submission-lax",
+        .summary = "submission without TLS enforcement: STARTTLS and AUTH PLAIN LOGIN "
+                   "offered in cleartext, MAIL accepted without TLS or AUTH",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_SUBMISSION,
+        .auth_plain = "PLAIN LOGIN",
+        .auth_tls = "PLAIN LOGIN",
+    },
+    {
+        .name = "caps-change-after-tls",
+        .summary = "EHLO differs after STARTTLS: SIZE 10240000 before, SIZE 52428800, AUTH "
+                   "PLAIN LOGIN and CHUNKING after",
+        .banner = LAB_BANNER_EXIM,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .ehlo_tls = {.size = "52428800", .extra = lab_persona_chunking},
+    },
+    {
+        .name = "exposed",
+        .summary = "Sendmail 8.15.2 in banner and HELP; EHLO offers XCLIENT XFORWARD ETRN VRFY "
+                   "EXPN and SIZE 0; VRFY/EXPN 252; otherwise hardened",
+        .banner = "ESMTP Sendmail 8.15.2/8.15.2/Debian-14~deb10u1",
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .ehlo_plain = {.size = "0", .extra = lab_persona_exposed_ext},
+        .ehlo_tls = {.size = "0", .extra = lab_persona_exposed_ext},
+        .vrfy = LAB_VERIFY_CANNOT,
+        .expn = LAB_VERIFY_CANNOT,
+        .help = lab_persona_sendmail_help,
     },
     {
         .name = "tarpit",
@@ -175,6 +246,44 @@ static const struct lab_persona lab_personas[] = {
         .rcpt = LAB_RCPT_CLOSED,
         .quirk = &lab_quirk_reset_mid_reply,
     },
+    {
+        .name = "starttls-injectable",
+        .summary = "CVE-2011-0411: commands pipelined after STARTTLS in the same segment are "
+                   "run inside TLS after the handshake",
+        .banner = "ESMTP Postfix 2.7.1",
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .quirk = &lab_quirk_starttls_injectable,
+    },
+    {
+        .name = "starttls-chatty",
+        .summary = "one more plaintext line (\"250 2.0.0 extra\") right after its 220 to "
+                   "STARTTLS, before the handshake",
+        .banner = LAB_BANNER_EXIM,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .quirk = &lab_quirk_starttls_chatty,
+    },
+    {
+        .name = "starttls-broken",
+        .summary = "offers STARTTLS, answers 220, then a fatal handshake_failure alert to the "
+                   "ClientHello and a close",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_starttls_broken,
+    },
+    {
+        .name = "pipelining-broken",
+        .summary = "advertises PIPELINING but answers only the first command of what "
+                   "arrives in one read and drops the rest",
+        .banner = "Microsoft ESMTP MAIL Service, Version: 6.0.3790.4675 ready",
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_pipelining_broken,
+    },
 };
 
 const struct lab_persona *lab_persona_find(const char *name)
@@ -188,5 +297,5 @@ const struct lab_persona *lab_persona_find(const char *name)
 void lab_persona_list(FILE *out)
 {
 	for (size_t i = 0; i < sizeof(lab_personas) / sizeof(lab_personas[0]); i++)
-		fprintf(out, "%-20s %s\n", lab_personas[i].name, lab_personas[i].summary);
+		fprintf(out, "%-22s %s\n", lab_personas[i].name, lab_personas[i].summary);
 }

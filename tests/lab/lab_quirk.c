@@ -117,16 +117,22 @@ static void lab_quirk_greet_and_close(struct lab_session *s)
 
 const struct lab_quirk lab_quirk_close_after_banner = {.greet = lab_quirk_greet_and_close};
 
+/* A STARTTLS the mini-MTA would accept: the STARTTLS quirks answer it themselves. */
+static bool lab_quirk_starttls_accepted(const struct lab_session *s, const struct lab_cmd *cmd)
+{
+	return cmd->verb == LAB_VERB_STARTTLS && cmd->arg[0] == '\0' &&
+	       lab_session_starttls_allowed(s);
+}
+
 static bool lab_quirk_junk_for_tls(struct lab_session *s, const struct lab_cmd *cmd)
 {
 	static const char pattern[] = "this is not a TLS handshake. ";
 	char junk[LAB_QUIRK_TLS_JUNK_LEN];
-	if (cmd->verb != LAB_VERB_STARTTLS || cmd->arg[0] != '\0' ||
-	    !lab_session_starttls_allowed(s))
+	if (!lab_quirk_starttls_accepted(s, cmd))
 		return false;
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = pattern[i % (sizeof(pattern) - 1)];
-	lab_session_reply(s, "220 2.0.0 Ready to start TLS");
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
 	lab_session_send(s, junk, sizeof(junk));
 	lab_session_ignore_input(s);
 	lab_conn_finish(lab_session_conn(s));
@@ -168,3 +174,64 @@ static bool lab_quirk_ehlo_reset(struct lab_session *s, const struct lab_cmd *cm
 }
 
 const struct lab_quirk lab_quirk_reset_mid_reply = {.command = lab_quirk_ehlo_reset};
+
+static bool lab_quirk_starttls_keep_pipelined(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_starttls_accepted(s, cmd))
+		return false;
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_start_tls(s, LAB_SESSION_KEEP_PIPELINED);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_starttls_injectable = {
+    .command = lab_quirk_starttls_keep_pipelined,
+};
+
+static bool lab_quirk_starttls_extra_line(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_starttls_accepted(s, cmd))
+		return false;
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_reply(s, LAB_QUIRK_CHATTY_LINE);
+	lab_session_start_tls(s, LAB_SESSION_DROP_PIPELINED);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_starttls_chatty = {.command = lab_quirk_starttls_extra_line};
+
+static bool lab_quirk_starttls_then_raw(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_starttls_accepted(s, cmd))
+		return false;
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_raw(s);
+	return true;
+}
+
+/* Whatever the ClientHello says: a fatal handshake_failure alert record (RFC 5246 7.2). */
+static void lab_quirk_handshake_failure(struct lab_session *s, const char *data, size_t len)
+{
+	static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+	static const char why[] = "handshake_failure alert sent";
+	(void)data;
+	(void)len;
+	lab_conn_log(lab_session_conn(s), "TLSFAIL", why, sizeof(why) - 1);
+	lab_session_send(s, alert, sizeof(alert));
+	lab_session_ignore_input(s);
+	lab_conn_finish(lab_session_conn(s));
+}
+
+const struct lab_quirk lab_quirk_starttls_broken = {
+    .command = lab_quirk_starttls_then_raw,
+    .raw = lab_quirk_handshake_failure,
+};
+
+static bool lab_quirk_first_command_only(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	lab_session_answer(s, cmd);
+	lab_session_drop_pipelined(s);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_pipelining_broken = {.command = lab_quirk_first_command_only};

@@ -16,6 +16,12 @@
  *	tls_junk           accepts STARTTLS, then sends 4 KiB of junk instead of a handshake
  *	early_talker       an unsolicited line after the greeting and after each EHLO reply
  *	reset_mid_reply    half an EHLO reply, then a TCP reset
+ *	starttls_injectable  CVE-2011-0411: what was pipelined after STARTTLS in the same
+ *	                   chunk is read as commands once the handshake is done
+ *	starttls_chatty    LAB_QUIRK_CHATTY_LINE in plaintext right after the 220 to STARTTLS
+ *	starttls_broken    220 to STARTTLS, then a fatal handshake_failure alert as soon as
+ *	                   the ClientHello arrives, then a close
+ *	pipelining_broken  answers the first command of each chunk of input, drops the rest
  */
 #ifndef LAB_QUIRK_H
 #define LAB_QUIRK_H
@@ -24,6 +30,7 @@
 
 #define LAB_QUIRK_LONG_LINE_LEN (1024 * 1024)
 #define LAB_QUIRK_TLS_JUNK_LEN  4096
+#define LAB_QUIRK_CHATTY_LINE   "250 2.0.0 extra"
 
 extern const struct lab_quirk lab_quirk_silent;
 extern const struct lab_quirk lab_quirk_garbage;
@@ -33,5 +40,9 @@ extern const struct lab_quirk lab_quirk_close_after_banner;
 extern const struct lab_quirk lab_quirk_tls_junk;
 extern const struct lab_quirk lab_quirk_early_talker;
 extern const struct lab_quirk lab_quirk_reset_mid_reply;
+extern const struct lab_quirk lab_quirk_starttls_injectable;
+extern const struct lab_quirk lab_quirk_starttls_chatty;
+extern const struct lab_quirk lab_quirk_starttls_broken;
+extern const struct lab_quirk lab_quirk_pipelining_broken;
 
 #endif

@@ -8,9 +8,11 @@
  *	takes what it can from the chunk and says how much it used, so a
  *	mode change in the middle of a chunk hands the rest to the next mode.
  *	STARTTLS and QUIT stop the chunk: bytes pipelined after them are
- *	dropped (not executed inside TLS: that would be CVE-2011-0411).
+ *	dropped (not executed inside TLS: that would be CVE-2011-0411), or
+ *	kept for replay when a quirk wants that bug.
  *
- *	Reply texts are Postfix's. Anything a client sent that is echoed in a
+ *	Reply texts are Postfix's (but Sendmail's 252 to VRFY and EXPN, and a
+ *	persona's own HELP text). Anything a client sent that is echoed in a
  *	reply (an address, a HELO name) is made printable first.
  */
 #include "lab_session.h"
@@ -30,7 +32,6 @@
 
 #define LAB_SESSION_REPLY_MAX   1024
 #define LAB_SESSION_ECHO_MAX    300
-#define LAB_SESSION_SIZE_LIMIT  10240000ull
 #define LAB_SESSION_LONG_LOG    64
 #define LAB_SESSION_BDAT_DIGITS 18
 
@@ -39,6 +40,7 @@ enum lab_session_mode {
 	LAB_MODE_AUTH,
 	LAB_MODE_DATA,
 	LAB_MODE_BDAT,
+	LAB_MODE_RAW,
 	LAB_MODE_IGNORE,
 };
 
@@ -58,6 +60,9 @@ struct lab_session {
 	char local_ip[64], peer_ip[64];
 	enum lab_session_mode mode;
 	bool stop_chunk;
+	bool keep_pipelined; /* the rest of this chunk is replayed once TLS is up */
+	char *replay;        /* ... here: pipelined plaintext waiting for the handshake */
+	size_t replay_len;
 
 	/* The line being read: content, CR and LF, and a NUL. */
 	char line[LAB_SESSION_LINE_MAX + 3];
@@ -158,6 +163,7 @@ void lab_session_free(struct lab_session *s)
 	if (s == NULL)
 		return;
 	lab_session_forget_helo(s);
+	free(s->replay);
 	free(s);
 }
 
@@ -180,6 +186,11 @@ void lab_session_tls_ready(struct lab_session *s)
 	s->mode = LAB_MODE_COMMAND;
 	s->linelen = 0;
 	s->skipping = false;
+	char *replay = s->replay;
+	s->replay = NULL;
+	if (replay != NULL)
+		lab_session_input(s, replay, s->replay_len);
+	free(replay);
 }
 
 struct lab_conn *lab_session_conn(const struct lab_session *s)
@@ -203,9 +214,55 @@ void lab_session_ignore_input(struct lab_session *s)
 	s->stop_chunk = true;
 }
 
+void lab_session_start_tls(struct lab_session *s, enum lab_session_pipelined pipelined)
+{
+	s->stop_chunk = true;
+	s->keep_pipelined = pipelined == LAB_SESSION_KEEP_PIPELINED;
+	lab_conn_start_tls(s->conn);
+}
+
+void lab_session_raw(struct lab_session *s)
+{
+	assert(s->persona->quirk != NULL && s->persona->quirk->raw != NULL);
+	s->mode = LAB_MODE_RAW;
+	s->stop_chunk = true;
+}
+
+void lab_session_drop_pipelined(struct lab_session *s)
+{
+	if (s->mode == LAB_MODE_COMMAND)
+		s->stop_chunk = true;
+}
+
+/* What STARTTLS left in its chunk, for after the handshake (at most LAB_SESSION_REPLAY_MAX). */
+static void lab_session_keep_replay(struct lab_session *s, const char *data, size_t len)
+{
+	assert(s->replay == NULL);
+	if (len > LAB_SESSION_REPLAY_MAX)
+		len = LAB_SESSION_REPLAY_MAX;
+	if (len == 0)
+		return;
+	s->replay = malloc(len);
+	if (s->replay == NULL)
+		return;
+	memcpy(s->replay, data, len);
+	s->replay_len = len;
+}
+
 static const char *lab_session_offered_auth(const struct lab_session *s)
 {
 	return s->tls ? s->persona->auth_tls : s->persona->auth_plain;
+}
+
+static const struct lab_ehlo *lab_session_ehlo_now(const struct lab_session *s)
+{
+	return s->tls ? &s->persona->ehlo_tls : &s->persona->ehlo_plain;
+}
+
+static const char *lab_session_size(const struct lab_session *s)
+{
+	const char *size = lab_session_ehlo_now(s)->size;
+	return size != NULL ? size : LAB_PERSONA_SIZE;
 }
 
 static struct lab_where lab_session_where(const struct lab_session *s)
@@ -227,14 +284,18 @@ static bool lab_session_lax_helo(const struct lab_session *s)
 
 static void lab_session_ehlo_reply(struct lab_session *s)
 {
-	const char *lines[10];
-	char auth[LAB_SESSION_REPLY_MAX];
+	const char *lines[9 + LAB_PERSONA_EXTRA_MAX];
+	char auth[LAB_SESSION_REPLY_MAX], size[LAB_SESSION_NAME_MAX];
+	const char *const *extra = lab_session_ehlo_now(s)->extra;
 	size_t n = 0;
 	lines[n++] = s->site->hostname;
 	lines[n++] = "PIPELINING";
-	lines[n++] = "SIZE 10240000";
-	if (s->persona->flags & LAB_PERSONA_VRFY)
+	snprintf(size, sizeof(size), "SIZE %s", lab_session_size(s));
+	lines[n++] = size;
+	if (s->persona->vrfy != LAB_VERIFY_DISABLED)
 		lines[n++] = "VRFY";
+	if (s->persona->expn != LAB_VERIFY_DISABLED)
+		lines[n++] = "EXPN";
 	if (lab_session_starttls_allowed(s))
 		lines[n++] = "STARTTLS";
 	if (lab_session_offered_auth(s) != NULL) {
@@ -243,6 +304,10 @@ static void lab_session_ehlo_reply(struct lab_session *s)
 	}
 	lines[n++] = "ENHANCEDSTATUSCODES";
 	lines[n++] = "8BITMIME";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+		assert(i < LAB_PERSONA_EXTRA_MAX);
+		lines[n++] = extra[i];
+	}
 	assert(n <= sizeof(lines) / sizeof(lines[0]));
 	for (size_t i = 0; i < n; i++)
 		lab_session_reply(s, "250%c%s", i + 1 < n ? '-' : ' ', lines[i]);
@@ -315,7 +380,8 @@ static void lab_session_mail(struct lab_session *s, const struct lab_cmd *cmd)
 		lab_session_reply(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if (lab_session_size_param(params) > LAB_SESSION_SIZE_LIMIT) {
+	unsigned long long limit = strtoull(lab_session_size(s), NULL, 10);
+	if (limit > 0 && lab_session_size_param(params) > limit) {
 		lab_session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
@@ -350,6 +416,12 @@ static const enum lab_rcpt_answer lab_session_rcpt_relay[LAB_ADDR_CLASS_COUNT] =
     [LAB_ADDR_BAD] = LAB_RCPT_BAD_SYNTAX,
 };
 
+static const enum lab_rcpt_answer lab_session_rcpt_catch_all[LAB_ADDR_CLASS_COUNT] = {
+    [LAB_ADDR_LOCAL_KNOWN] = LAB_RCPT_OK,           [LAB_ADDR_LOCAL_UNKNOWN] = LAB_RCPT_OK,
+    [LAB_ADDR_INVALID_DOMAIN] = LAB_RCPT_NO_DOMAIN, [LAB_ADDR_EXTERNAL] = LAB_RCPT_RELAY_DENIED,
+    [LAB_ADDR_ROUTED] = LAB_RCPT_RELAY_DENIED,      [LAB_ADDR_BAD] = LAB_RCPT_BAD_SYNTAX,
+};
+
 static const enum lab_rcpt_answer lab_session_rcpt_all[LAB_ADDR_CLASS_COUNT] = {
     [LAB_ADDR_LOCAL_KNOWN] = LAB_RCPT_OK,    [LAB_ADDR_LOCAL_UNKNOWN] = LAB_RCPT_OK,
     [LAB_ADDR_INVALID_DOMAIN] = LAB_RCPT_OK, [LAB_ADDR_EXTERNAL] = LAB_RCPT_OK,
@@ -363,6 +435,7 @@ static const enum lab_rcpt_answer *const lab_session_rcpt_answers[][2] = {
     [LAB_RCPT_SUBMISSION] = {lab_session_rcpt_closed, lab_session_rcpt_relay},
     [LAB_RCPT_OPEN_RELAY] = {lab_session_rcpt_relay, lab_session_rcpt_relay},
     [LAB_RCPT_ACCEPT_ALL] = {lab_session_rcpt_all, lab_session_rcpt_all},
+    [LAB_RCPT_CATCH_ALL] = {lab_session_rcpt_catch_all, lab_session_rcpt_catch_all},
 };
 _Static_assert(sizeof(lab_session_rcpt_answers) / sizeof(lab_session_rcpt_answers[0]) ==
                    LAB_RCPT_POLICY_COUNT,
@@ -586,11 +659,36 @@ static void lab_session_quit(struct lab_session *s, const struct lab_cmd *cmd)
 	lab_conn_finish(s->conn);
 }
 
-static void lab_session_verify(struct lab_session *s, const struct lab_cmd *cmd, const char *verb)
+/* One line per member of a local list, at the site's domain. */
+static void lab_session_expand_list(struct lab_session *s, const char *const *members)
+{
+	for (size_t i = 0; members[i] != NULL; i++)
+		lab_session_reply(s, "250%c2.1.5 <%s@%s>", members[i + 1] != NULL ? '-' : ' ',
+		                  members[i], s->site->domain);
+}
+
+/* What a leaky server says about one address; EXPN (lists true) also expands local lists. */
+static void lab_session_leak(struct lab_session *s, const char *addr, size_t len, bool lists)
 {
 	char echo[LAB_SESSION_ECHO_MAX];
 	struct lab_where where = lab_session_where(s);
-	if (!(s->persona->flags & LAB_PERSONA_VRFY)) {
+	const char *const *members = lists ? lab_addr_list_members(&where, addr, len) : NULL;
+	lab_session_echo(addr, len, echo);
+	if (members != NULL)
+		lab_session_expand_list(s, members);
+	else if (lab_addr_classify(&where, addr, len) == LAB_ADDR_LOCAL_KNOWN)
+		lab_session_reply(s, "250 2.1.5 <%s>", echo);
+	else
+		lab_session_reply(s,
+		                  "550 5.1.1 <%s>: Recipient address rejected: User unknown in "
+		                  "local recipient table",
+		                  echo);
+}
+
+static void lab_session_verify(struct lab_session *s, const struct lab_cmd *cmd,
+                               enum lab_verify policy, const char *verb)
+{
+	if (policy == LAB_VERIFY_DISABLED) {
 		lab_session_reply(s, "502 5.5.1 %s command is disabled", verb);
 		return;
 	}
@@ -604,31 +702,34 @@ static void lab_session_verify(struct lab_session *s, const struct lab_cmd *cmd,
 		lab_session_reply(s, "501 5.5.4 Syntax: %s address", verb);
 		return;
 	}
-	lab_session_echo(addr, len, echo);
-	if (lab_addr_classify(&where, addr, len) == LAB_ADDR_LOCAL_KNOWN)
-		lab_session_reply(s, "250 2.1.5 <%s>", echo);
+	if (policy == LAB_VERIFY_CANNOT)
+		lab_session_reply(s, "252 2.5.2 Cannot %s user; try RCPT to attempt delivery",
+		                  verb);
 	else
-		lab_session_reply(s,
-		                  "550 5.1.1 <%s>: Recipient address rejected: User unknown in "
-		                  "local recipient table",
-		                  echo);
+		lab_session_leak(s, addr, len, cmd->verb == LAB_VERB_EXPN);
 }
 
 static void lab_session_vrfy(struct lab_session *s, const struct lab_cmd *cmd)
 {
-	lab_session_verify(s, cmd, "VRFY");
+	lab_session_verify(s, cmd, s->persona->vrfy, "VRFY");
 }
 
 static void lab_session_expn(struct lab_session *s, const struct lab_cmd *cmd)
 {
-	lab_session_verify(s, cmd, "EXPN");
+	lab_session_verify(s, cmd, s->persona->expn, "EXPN");
 }
 
 static void lab_session_help(struct lab_session *s, const struct lab_cmd *cmd)
 {
+	const char *const *help = s->persona->help;
 	(void)cmd;
-	lab_session_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT "
-	                     "VRFY EXPN HELP STARTTLS AUTH");
+	if (help == NULL) {
+		lab_session_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP "
+		                     "QUIT VRFY EXPN HELP STARTTLS AUTH");
+		return;
+	}
+	for (size_t i = 0; help[i] != NULL; i++)
+		lab_session_reply(s, "214%c%s", help[i + 1] != NULL ? '-' : ' ', help[i]);
 }
 
 static void lab_session_starttls(struct lab_session *s, const struct lab_cmd *cmd)
@@ -645,9 +746,8 @@ static void lab_session_starttls(struct lab_session *s, const struct lab_cmd *cm
 		lab_session_reply(s, "501 5.5.4 Syntax: STARTTLS");
 		return;
 	}
-	lab_session_reply(s, "220 2.0.0 Ready to start TLS");
-	s->stop_chunk = true;
-	lab_conn_start_tls(s->conn);
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_start_tls(s, LAB_SESSION_DROP_PIPELINED);
 }
 
 static void lab_session_auth_outcome(struct lab_session *s, enum lab_auth_status st,
@@ -838,10 +938,18 @@ void lab_session_input(struct lab_session *s, const char *data, size_t len)
 		case LAB_MODE_BDAT:
 			used = lab_session_take_chunk(s, data, len);
 			break;
+		case LAB_MODE_RAW:
+			s->persona->quirk->raw(s, data, len);
+			used = len;
+			break;
 		case LAB_MODE_IGNORE:
 			return;
 		}
 		data += used;
 		len -= used;
+	}
+	if (s->keep_pipelined) {
+		s->keep_pipelined = false;
+		lab_session_keep_replay(s, data, len);
 	}
 }

@@ -16,9 +16,17 @@
  *	answers in order, so pipelined commands work. It speaks HELO, EHLO,
  *	MAIL, RCPT, DATA, BDAT (RFC 3030, not advertised), RSET, NOOP, QUIT,
  *	VRFY, EXPN, HELP, STARTTLS and AUTH with Postfix's reply texts, and
- *	takes every decision from its persona: capabilities, HELO checks at
- *	RCPT time (smtpd_delay_reject), the recipient policy, AUTH. Message
- *	bodies are read up to CRLF.CRLF (or the BDAT length) and discarded.
+ *	takes every decision from its persona: capabilities (SIZE and the
+ *	other keywords may differ before and after TLS; a SIZE other than 0
+ *	is enforced at MAIL), HELO checks at RCPT time (smtpd_delay_reject),
+ *	the recipient policy, AUTH, VRFY and EXPN, HELP. Message bodies are
+ *	read up to CRLF.CRLF (or the BDAT length) and discarded.
+ *
+ *	Bytes pipelined after STARTTLS in the same chunk of input are dropped
+ *	(RFC 3207; executing them inside TLS is CVE-2011-0411), unless a
+ *	quirk asks for exactly that bug (LAB_SESSION_KEEP_PIPELINED): then
+ *	at most LAB_SESSION_REPLAY_MAX of them are kept and read as input
+ *	once the handshake is done.
  *
  *	Everything it sends goes through its connection (lab_conn), which
  *	applies --delay-ms, the persona's pace and TLS.
@@ -34,8 +42,10 @@
 
 #include "lab_persona.h"
 
-#define LAB_SESSION_LINE_MAX 2048
-#define LAB_SESSION_NAME_MAX 256
+#define LAB_SESSION_LINE_MAX   2048
+#define LAB_SESSION_NAME_MAX   256
+#define LAB_SESSION_REPLAY_MAX 4096
+#define LAB_SESSION_TLS_READY  "220 2.0.0 Ready to start TLS"
 
 struct lab_conn;
 struct lab_session;
@@ -98,5 +108,18 @@ void lab_session_send_greeting(struct lab_session *s);
 void lab_session_answer(struct lab_session *s, const struct lab_cmd *cmd);
 /* Drops all further input, including the rest of the current chunk. */
 void lab_session_ignore_input(struct lab_session *s);
+
+/* What happens to the rest of the chunk in which STARTTLS came. */
+enum lab_session_pipelined {
+	LAB_SESSION_DROP_PIPELINED, /* RFC 3207 */
+	LAB_SESSION_KEEP_PIPELINED, /* CVE-2011-0411: read as input once TLS is up */
+};
+
+/* After the reply to STARTTLS: input and output turn to TLS. */
+void lab_session_start_tls(struct lab_session *s, enum lab_session_pipelined pipelined);
+/* The rest of the current chunk is dropped; later input all goes to the quirk's raw hook. */
+void lab_session_raw(struct lab_session *s);
+/* Drops the rest of the current chunk when it would be read as commands. */
+void lab_session_drop_pipelined(struct lab_session *s);
 
 #endif

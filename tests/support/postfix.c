@@ -51,6 +51,9 @@
 #define POSTFIX_MASTER       "/usr/lib/postfix/sbin/master"
 #define POSTFIX_SASLPASSWD   "/usr/sbin/saslpasswd2"
 #define POSTFIX_OPENSSL      "/usr/bin/openssl"
+#define POSTFIX_CERT_SCRIPT  SA_SOURCE_DIR "/scripts/gen-test-certs.sh"
+#define POSTFIX_CERT_CACHE   SA_BINARY_DIR "/postfix-certs"
+#define POSTFIX_CERT_TTL_S   3600
 #define POSTFIX_LAUNCHES     3
 #define POSTFIX_TOOL_MS      30000
 #define POSTFIX_GRACE_MS     5000
@@ -69,8 +72,10 @@
 	    "smtpd_helo_required = yes",                                                           \
 	    "smtpd_helo_restrictions = reject_invalid_helo_hostname,"                              \
 	    " reject_non_fqdn_helo_hostname",                                                      \
-	    "smtpd_tls_security_level = may", "smtpd_sasl_auth_enable = yes",                      \
-	    "smtpd_tls_auth_only = yes", "disable_vrfy_command = yes"
+	    "smtpd_tls_security_level = may", "smtpd_tls_protocols = >=TLSv1.2",                   \
+	    "smtpd_tls_mandatory_protocols = >=TLSv1.2", "smtpd_tls_exclude_ciphers = aNULL",      \
+	    "smtpd_sasl_auth_enable = yes", "smtpd_tls_auth_only = yes",                           \
+	    "disable_vrfy_command = yes"
 
 static const char *const postfix_base_lines[] = {NULL};
 static const char *const postfix_hardened_lines[] = {POSTFIX_HARDENED_LINES, NULL};
@@ -92,6 +97,86 @@ static const char *const postfix_no_starttls_lines[] = {
     "smtpd_tls_security_level = none",
     NULL,
 };
+/*
+ * An old MX nobody revisited: TLS 1.0 and 1.1, NULL and anonymous suites.
+ * OpenSSL 3 refuses TLS < 1.2 and NULL suites above security level 0, so
+ * the instance loads its own OpenSSL baseline instead of the host's. ALL
+ * would also hold 3DES and RC4, but Debian 12's OpenSSL has neither.
+ */
+static const char *const postfix_tls_legacy_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    "tls_config_file = $instance_dir/openssl-legacy.cnf",
+    "tls_config_name = postfix",
+    "smtpd_tls_protocols = >=TLSv1",
+    "smtpd_tls_mandatory_protocols = >=TLSv1",
+    "smtpd_tls_ciphers = low",
+    "smtpd_tls_mandatory_ciphers = low",
+    "smtpd_tls_exclude_ciphers =",
+    "tls_low_cipherlist = ALL:eNULL:!PSK:!SRP",
+    NULL,
+};
+/* Serve scripts/gen-test-certs.sh's certificate "name" (with its CA) instead of "good". */
+#define POSTFIX_CERT_LINES(name)                                                                   \
+	"smtpd_tls_cert_file = $instance_dir/" POSTFIX_CERT_DIR "/" name ".chain.pem",             \
+	    "smtpd_tls_key_file = $instance_dir/" POSTFIX_CERT_DIR "/" name ".key"
+
+static const char *const postfix_cert_expired_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("expired"),
+    NULL,
+};
+static const char *const postfix_cert_not_yet_valid_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("notyet"),
+    NULL,
+};
+static const char *const postfix_cert_expiring_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("expiring"),
+    NULL,
+};
+static const char *const postfix_cert_wrong_name_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("wrongname"),
+    NULL,
+};
+static const char *const postfix_cert_self_signed_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("selfsigned"),
+    NULL,
+};
+static const char *const postfix_cert_rsa1024_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("rsa1024"),
+    NULL,
+};
+static const char *const postfix_cert_sha1_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    POSTFIX_CERT_LINES("sha1"),
+    NULL,
+};
+/* VRFY answers for every local recipient and alias; EXPN Postfix does not implement. */
+static const char *const postfix_vrfy_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    "disable_vrfy_command = no",
+    "alias_maps = texthash:$instance_dir/aliases",
+    "local_recipient_maps = texthash:$instance_dir/local_recipients, $alias_maps",
+    NULL,
+};
+/* A submission service that offers STARTTLS but takes AUTH and MAIL without it. */
+static const char *const postfix_submission_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    "smtpd_tls_auth_only = no",
+    "smtpd_relay_restrictions = permit_sasl_authenticated, reject",
+    NULL,
+};
+/* The same with TLS enforced, as Debian's master.cf suggests for port 587. */
+static const char *const postfix_submission_encrypt_lines[] = {
+    POSTFIX_HARDENED_LINES,
+    "smtpd_tls_security_level = encrypt",
+    "smtpd_relay_restrictions = permit_sasl_authenticated, reject",
+    NULL,
+};
 
 static const struct postfix_named {
 	const char *name;
@@ -103,6 +188,17 @@ static const struct postfix_named {
     {.name = "auth-before-tls", .lines = postfix_auth_before_tls_lines},
     {.name = "lax-helo", .lines = postfix_lax_helo_lines},
     {.name = "no-starttls", .lines = postfix_no_starttls_lines},
+    {.name = "tls-legacy", .lines = postfix_tls_legacy_lines},
+    {.name = "cert-expired", .lines = postfix_cert_expired_lines},
+    {.name = "cert-not-yet-valid", .lines = postfix_cert_not_yet_valid_lines},
+    {.name = "cert-expiring", .lines = postfix_cert_expiring_lines},
+    {.name = "cert-wrong-name", .lines = postfix_cert_wrong_name_lines},
+    {.name = "cert-self-signed", .lines = postfix_cert_self_signed_lines},
+    {.name = "cert-rsa1024", .lines = postfix_cert_rsa1024_lines},
+    {.name = "cert-sha1", .lines = postfix_cert_sha1_lines},
+    {.name = "vrfy", .lines = postfix_vrfy_lines},
+    {.name = "submission", .lines = postfix_submission_lines},
+    {.name = "submission-encrypt", .lines = postfix_submission_encrypt_lines},
 };
 
 /* The names a template or override line may use; replaced before Postfix reads the file. */
@@ -150,6 +246,7 @@ static const struct postfix_dir {
     {.path = "queue/pid", .mode = 0755, .owner = POSTFIX_OWNER_ROOT},
     {.path = "data", .mode = 0700, .owner = POSTFIX_OWNER_MAIL},
     {.path = "sasl", .mode = 0755, .owner = POSTFIX_OWNER_ROOT},
+    {.path = POSTFIX_CERT_DIR, .mode = 0755, .owner = POSTFIX_OWNER_ROOT},
 };
 
 struct postfix_ids {
@@ -211,6 +308,20 @@ static bool postfix_path(const struct postfix *pf, const char *name, char *buf, 
 {
 	int n = snprintf(buf, buflen, "%s/%s", pf->dir, name);
 	return n > 0 && (size_t)n < buflen;
+}
+
+static int postfix_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void postfix_remove_tree(const char *path)
+{
+	nftw(path, postfix_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Whole file, NUL-terminated, into *out (malloc'ed). */
@@ -638,33 +749,123 @@ static int postfix_make_dirs(const struct postfix *pf, const struct postfix_ids 
 	return 0;
 }
 
-/* A self-signed certificate for mx.postfix.test; smtpd reads the key as root. */
-static int postfix_make_cert(const struct postfix *pf)
+/*
+ * scripts/gen-test-certs.sh takes seconds, several times what the rest of
+ * an instance costs, so its output is shared through the build tree: one
+ * directory per hour and version of the script, named "HOUR-MTIME". An
+ * hour moves the certificates' dates too little to matter (the nearest
+ * limit is "expiring": 5 days), and a changed script is run again.
+ */
+static int postfix_cert_cache_path(char *buf, size_t buflen, long *hour)
 {
-	char cert[512], key[512];
-	if (!postfix_path(pf, "cert.pem", cert, sizeof(cert)) ||
-	    !postfix_path(pf, "key.pem", key, sizeof(key)))
-		return postfix_fail(pf, SA_ERROR_RANGE, "certificate path");
-	const char *const argv[] = {
-	    POSTFIX_OPENSSL,
-	    "req",
-	    "-x509",
-	    "-newkey",
-	    "rsa:2048",
-	    "-nodes",
-	    "-subj",
-	    "/CN=" POSTFIX_HOSTNAME,
-	    "-addext",
-	    "subjectAltName=DNS:" POSTFIX_HOSTNAME,
-	    "-days",
-	    "30",
-	    "-keyout",
-	    key,
-	    "-out",
-	    cert,
-	    NULL,
-	};
-	return postfix_run_tool(pf, argv, NULL);
+	struct stat st;
+	if (stat(POSTFIX_CERT_SCRIPT, &st) != 0 || access(POSTFIX_CERT_SCRIPT, X_OK) != 0)
+		return SA_ERROR_NOTFOUND;
+	*hour = (long)(time(NULL) / POSTFIX_CERT_TTL_S);
+	int n =
+	    snprintf(buf, buflen, "%s/%ld-%lld", POSTFIX_CERT_CACHE, *hour, (long long)st.st_mtime);
+	return n > 0 && (size_t)n < buflen ? 0 : SA_ERROR_RANGE;
+}
+
+/*
+ * Removes cache entries from before the previous hour (another test may
+ * still be copying from the previous one) and unfinished runs older than
+ * an hour, left by a test that died while the script ran.
+ */
+static void postfix_cert_cache_prune(long hour)
+{
+	DIR *cache = opendir(POSTFIX_CERT_CACHE);
+	if (cache == NULL)
+		return;
+	const struct dirent *e;
+	while ((e = readdir(cache)) != NULL) {
+		char path[512];
+		struct stat st;
+		char *end;
+		long entry_hour = strtol(e->d_name, &end, 10);
+		bool run = strncmp(e->d_name, "run.", 4) == 0;
+		int n = snprintf(path, sizeof(path), "%s/%s", POSTFIX_CERT_CACHE, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path) || lstat(path, &st) != 0)
+			continue;
+		bool stale_run = run && st.st_mtime < time(NULL) - POSTFIX_CERT_TTL_S;
+		bool old_hour = end != e->d_name && *end == '-' && entry_hour < hour - 1;
+		if (stale_run || old_hour)
+			postfix_remove_tree(path);
+	}
+	closedir(cache);
+}
+
+/* Runs the script into a private directory, then publishes it as cached; a racing test may win. */
+static int postfix_cert_cache_fill(const struct postfix *pf, const char *cached)
+{
+	char run[512];
+	snprintf(run, sizeof(run), "%s/run.XXXXXX", POSTFIX_CERT_CACHE);
+	if ((mkdir(POSTFIX_CERT_CACHE, 0755) != 0 && errno != EEXIST) || mkdtemp(run) == NULL)
+		return postfix_fail(pf, SA_ERROR_IO, "%s: %s", POSTFIX_CERT_CACHE, strerror(errno));
+	const char *const argv[] = {POSTFIX_CERT_SCRIPT, run, POSTFIX_HOSTNAME, NULL};
+	int rc = postfix_run_tool(pf, argv, NULL);
+	if (rc == 0 && rename(run, cached) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+		rc = postfix_fail(pf, SA_ERROR_IO, "publishing %s: %s", cached, strerror(errno));
+	postfix_remove_tree(run);
+	return rc;
+}
+
+static int postfix_copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *text;
+	int rc = postfix_read_file(from, &text, NULL);
+	if (rc == 0) {
+		rc = postfix_write_file(to, text, mode);
+		free(text);
+	}
+	return rc;
+}
+
+/* Copies every regular file of dir into the instance's POSTFIX_CERT_DIR, modes kept. */
+static int postfix_cert_copy(const struct postfix *pf, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return postfix_fail(pf, SA_ERROR_IO, "%s: %s", dir, strerror(errno));
+	int rc = 0;
+	const struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char from[512], name[300], to[512];
+		struct stat st;
+		int n = snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
+		snprintf(name, sizeof(name), "%s/%s", POSTFIX_CERT_DIR, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(from) || !postfix_path(pf, name, to, sizeof(to)))
+			rc = SA_ERROR_RANGE;
+		else if (lstat(from, &st) != 0)
+			rc = SA_ERROR_IO;
+		else if (S_ISREG(st.st_mode))
+			rc = postfix_copy_file(from, to, st.st_mode & 0777);
+		if (rc != 0)
+			postfix_fail(pf, rc, "copying %s", from);
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Every test certificate of scripts/gen-test-certs.sh, for
+ * POSTFIX_HOSTNAME, into DIR/certs: the configurations choose among
+ * them, and a test may trust DIR/certs/ca.crt. smtpd reads keys as root.
+ */
+static int postfix_make_certs(const struct postfix *pf)
+{
+	char cached[512];
+	long hour;
+	int rc = postfix_cert_cache_path(cached, sizeof(cached), &hour);
+	if (rc != 0)
+		return postfix_fail(pf, rc, "%s", POSTFIX_CERT_SCRIPT);
+	struct stat st;
+	if (stat(cached, &st) != 0) {
+		postfix_cert_cache_prune(hour);
+		if ((rc = postfix_cert_cache_fill(pf, cached)) != 0)
+			return rc;
+	}
+	return postfix_cert_copy(pf, cached);
 }
 
 /* smtpd opens the sasldb as the postfix user at AUTH time, not at start. */
@@ -745,10 +946,13 @@ static int postfix_write_instance(struct postfix *pf, const char *const override
 	if ((rc = postfix_make_dirs(pf, &ids)) != 0 ||
 	    (rc = postfix_render(pf, POSTFIX_TEMPLATE_DIR "local_recipients", "local_recipients",
 	                         0644)) != 0 ||
+	    (rc = postfix_render(pf, POSTFIX_TEMPLATE_DIR "aliases", "aliases", 0644)) != 0 ||
+	    (rc = postfix_render(pf, POSTFIX_TEMPLATE_DIR "openssl-legacy.cnf",
+	                         "openssl-legacy.cnf", 0644)) != 0 ||
 	    (rc = postfix_render(pf, POSTFIX_TEMPLATE_DIR "smtpd.conf.in", "sasl/smtpd.conf",
 	                         0644)) != 0 ||
 	    (rc = postfix_write_maincf(pf, overrides, extra)) != 0 ||
-	    (rc = postfix_make_cert(pf)) != 0 || (rc = postfix_make_sasldb(pf, &ids)) != 0)
+	    (rc = postfix_make_certs(pf)) != 0 || (rc = postfix_make_sasldb(pf, &ids)) != 0)
 		return rc;
 	return postfix_configure_port(pf);
 }
@@ -1117,22 +1321,13 @@ int postfix_start(struct postfix *pf, const char *address, const char *const ove
 	return rc;
 }
 
-static int postfix_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 void postfix_stop(struct postfix *pf)
 {
 	postfix_terminate(pf);
 	if (pf->dir[0] != '\0') {
 		assert(strncmp(pf->dir, POSTFIX_DIR_PREFIX, strlen(POSTFIX_DIR_PREFIX)) == 0);
 		postfix_live_remove(pf);
-		nftw(pf->dir, postfix_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		postfix_remove_tree(pf->dir);
 		pf->dir[0] = '\0';
 	}
 	pf->port = 0;

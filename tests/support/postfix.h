@@ -17,8 +17,9 @@
  *
  * DESCRIPTION
  *	Each instance is a directory /tmp/sa-postfix.XXXXXX holding main.cf,
- *	master.cf, the queue and data directories, a self-signed certificate
- *	for mx.postfix.test (cert.pem, key.pem), a sasldb with one user
+ *	master.cf, the queue and data directories, the test certificates of
+ *	scripts/gen-test-certs.sh for mx.postfix.test (POSTFIX_CERT_DIR: the
+ *	"good" one by default, ca.crt to trust them), a sasldb with one user
  *	(POSTFIX_SASL_USER / POSTFIX_SASL_PASSWORD), the local recipient table
  *	and the log Postfix writes (maillog). The templates and the meaning
  *	of every named configuration are in tests/postfix/README.md.
@@ -48,9 +49,10 @@
  *	Functions return 0 or a negative SA_ERROR_* code and print the reason
  *	(with the tail of the instance's log when Postfix failed) to stderr.
  *	SA_ERROR_INVAL: bad address or override line; SA_ERROR_NOTFOUND: a
- *	template or a program is missing; SA_ERROR_IO: a file or a helper
- *	program failed, or the master exited during start; SA_ERROR_TIMEOUT:
- *	no 220 greeting within POSTFIX_START_TIMEOUT_MS.
+ *	template, scripts/gen-test-certs.sh or a program is missing;
+ *	SA_ERROR_IO: a file or a helper program failed, or the master exited
+ *	during start; SA_ERROR_TIMEOUT: no 220 greeting within
+ *	POSTFIX_START_TIMEOUT_MS.
  */
 #ifndef POSTFIX_H
 #define POSTFIX_H
@@ -63,6 +65,8 @@
 #define POSTFIX_START_TIMEOUT_MS 20000
 #define POSTFIX_HOSTNAME         "mx.postfix.test"
 #define POSTFIX_GREETING         "220 mx.postfix.test ESMTP Postfix (Debian/GNU)"
+/* Instance subdirectory with scripts/gen-test-certs.sh's output: NAME.crt, NAME.key, ... */
+#define POSTFIX_CERT_DIR "certs"
 /* The one sasldb user; PLAIN/LOGIN log in as "alice" (realm mx.postfix.test). */
 #define POSTFIX_SASL_USER     "alice"
 #define POSTFIX_SASL_PASSWORD "alice-secret"
@@ -112,8 +116,11 @@ const char *postfix_instance_path(const struct postfix *pf, const char *name, ch
 
 /*
  * Override lines of a named configuration ("base", "hardened",
- * "open-relay", "auth-before-tls", "lax-helo", "no-starttls"); NULL for an
- * unknown name.
+ * "open-relay", "auth-before-tls", "lax-helo", "no-starttls", "tls-legacy",
+ * "cert-expired", "cert-not-yet-valid", "cert-expiring", "cert-wrong-name",
+ * "cert-self-signed", "cert-rsa1024", "cert-sha1", "vrfy", "submission",
+ * "submission-encrypt"); NULL for an unknown name. tests/postfix/README.md
+ * says what each one shows a client.
  */
 const char *const *postfix_config(const char *name);
 
