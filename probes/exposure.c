@@ -28,10 +28,11 @@
  *		ATRN, ETRN, DEBUG, WIZ, XEXCH50, VRFY, EXPN or VERB among the
  *		capabilities of the preamble's EHLO (cleartext on STARTTLS
  *		ports, inside TLS on implicit-TLS ports). For XCLIENT the detail
- *		says whether the server accepted the scanner's XCLIENT (2xx:
- *		anyone who reaches the port can pose as a trusted host) or
- *		refused it (Postfix 550/554 "insufficient authorization", Exim
- *		550 or 501). X-EXPS is not judged here: it lists Exchange's
+ *		says whether the server refused the scanner's XCLIENT (Postfix
+ *		550/554 "insufficient authorization", Exim 550 or 501); when it
+ *		accepted it (2xx: anyone who reaches the port can pose as a
+ *		trusted host) the finding is EXPOSE_XCLIENT_ACCEPTED (high)
+ *		instead, variant XCLIENT. X-EXPS is not judged here: it lists Exchange's
  *		server authentication mechanisms, which the AUTH probes judge.
  *	EXPOSE_SIZE_LIMIT, variant missing (no SIZE keyword), unlimited
  *		(bare SIZE or SIZE 0) or excessive (over 1 GiB). A SIZE whose
@@ -490,8 +491,11 @@ static void exposure_report_extensions(struct exposure_out *out)
 		if (!(st->risky & (1u << i)))
 			continue;
 		const struct exposure_risky *x = &exposure_risky[i];
-		struct finding *f =
-		    exposure_new_finding(out, CATALOG_EXPOSE_RISKY_EXTENSION, x->keyword);
+		bool usable = i == EXPOSURE_EXT_XCLIENT && st->xclient.have &&
+		              smtp_reply_class(&st->xclient.reply) == 2;
+		struct finding *f = exposure_new_finding(
+		    out, usable ? CATALOG_EXPOSE_XCLIENT_ACCEPTED : CATALOG_EXPOSE_RISKY_EXTENSION,
+		    x->keyword);
 		if (f == NULL)
 			continue;
 		char detail[EXPOSURE_DETAIL];

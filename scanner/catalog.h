@@ -73,7 +73,8 @@ enum finding_severity {
 	X(EXPOSE_SOFTWARE_VERSION, "SMTP-EXPOSE-001")                                              \
 	X(EXPOSE_RISKY_EXTENSION, "SMTP-EXPOSE-002")                                               \
 	X(EXPOSE_SIZE_LIMIT, "SMTP-EXPOSE-003")                                                    \
-	X(EXPOSE_PIPELINING_BROKEN, "SMTP-EXPOSE-004")
+	X(EXPOSE_PIPELINING_BROKEN, "SMTP-EXPOSE-004")                                             \
+	X(EXPOSE_XCLIENT_ACCEPTED, "SMTP-EXPOSE-005")
 
 enum catalog_id {
 #define CATALOG_ENUM(name, public_id) CATALOG_##name,

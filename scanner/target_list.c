@@ -41,6 +41,7 @@
 #include <sys/socket.h>
 
 #include "sa_error.h"
+#include "text_line.h"
 
 #define TARGET_LIST_LINE_MAX   1024
 #define TARGET_LIST_REASON_MAX 256
@@ -149,20 +150,6 @@ static int target_list_read_line(FILE *f, char *buf, size_t cap)
 	return c == EOF && len == 0 ? 0 : 1;
 }
 
-/* The target on a line: everything before '#', without surrounding whitespace. */
-static char *target_list_line_target(char *line)
-{
-	char *hash = strchr(line, '#');
-	if (hash != NULL)
-		*hash = '\0';
-	while (isspace((unsigned char)*line))
-		line++;
-	size_t len = strlen(line);
-	while (len > 0 && isspace((unsigned char)line[len - 1]))
-		line[--len] = '\0';
-	return line;
-}
-
 static int target_list_add_stream(struct target_list *list, FILE *f, const char *name, char *err,
                                   size_t errlen)
 {
@@ -186,7 +173,7 @@ static int target_list_add_stream(struct target_list *list, FILE *f, const char 
 			snprintf(err, errlen, "cannot read '%s': %s", name, strerror(errno));
 			return rc;
 		}
-		const char *target = target_list_line_target(line);
+		const char *target = text_line_strip(line);
 		if (*target == '\0')
 			continue;
 		char source[TARGET_LIST_REASON_MAX];

@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "sa_error.h"
+#include "text_line.h"
 
-/* RFC 5321 atext, without the characters a shell or a log reader would trip on: none. */
+/* RFC 5321 atext: the characters a dot-atom local part may hold. */
 static bool user_list_atext(unsigned char c)
 {
 	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
@@ -47,19 +48,6 @@ void user_list_free(struct user_list *list)
 	user_list_init(list);
 }
 
-static char *user_list_trim(char *line)
-{
-	char *hash = strchr(line, '#');
-	if (hash != NULL)
-		*hash = '\0';
-	while (isspace((unsigned char)*line))
-		line++;
-	size_t len = strlen(line);
-	while (len > 0 && isspace((unsigned char)line[len - 1]))
-		line[--len] = '\0';
-	return line;
-}
-
 static int user_list_add(struct user_list *list, const char *name)
 {
 	char **grown = realloc(list->names, (list->count + 1) * sizeof(*grown));
@@ -81,7 +69,7 @@ static int user_list_read(struct user_list *list, FILE *f, const char *path, cha
 	int rc = 0;
 	while (rc == 0 && getline(&line, &cap, f) >= 0) {
 		lineno++;
-		const char *name = user_list_trim(line);
+		const char *name = text_line_strip(line);
 		if (*name == '\0')
 			continue;
 		if (!user_list_valid_name(name)) {

@@ -197,6 +197,15 @@ static const struct transport_expectation transport_expectations[] = {
 	  "vulnerable"},
 	 "SMTP-CERT-006,SMTP-ENUM-001,SMTP-ENUM-002,SMTP-ENUM-003,SMTP-EXPOSE-001,SMTP-EXPOSE-002,"
 	 "SMTP-TLS-015"},
+	/* The raw and injection paths over IPv6. */
+	{"[::1]:0=starttls-injectable",
+	 {"not-vulnerable", "not-vulnerable", "vulnerable", "vulnerable", "not-vulnerable",
+	  "vulnerable"},
+	 "SMTP-CERT-006,SMTP-ENUM-003,SMTP-EXPOSE-001,SMTP-TLS-005,SMTP-TLS-015,SMTP-TLS-020"},
+	{"[::1]:0=no-starttls",
+	 {"vulnerable", "not-applicable", "not-applicable", "not-applicable", "not-vulnerable",
+	  "not-vulnerable"},
+	 "SMTP-ENUM-003,SMTP-TLS-001"},
 	{"127.0.0.1:0=verify-252",
 	 {"not-vulnerable", "not-vulnerable", "vulnerable", "not-vulnerable", "not-vulnerable",
 	  "vulnerable"},
@@ -224,8 +233,10 @@ Test(probes_lab, transport_and_exposure_verdicts_per_persona)
 		specs[i] = transport_expectations[i].spec;
 	cr_assert_eq(lab_start(&lab, specs, NTRANSPORT, NULL), 0);
 	for (size_t i = 0; i < NTRANSPORT; i++) {
-		snprintf(target_buf[i], sizeof(target_buf[i]), "%s:%u", lab.listeners[i].address,
-			 lab.listeners[i].port);
+		const char *address = lab.listeners[i].address;
+		bool v6 = strchr(address, ':') != NULL;
+		snprintf(target_buf[i], sizeof(target_buf[i]), "%s%s%s:%u", v6 ? "[" : "", address,
+			 v6 ? "]" : "", lab.listeners[i].port);
 		targets[i] = target_buf[i];
 	}
 	transport_port_args(tls_port, submission_port, sizeof(tls_port));

@@ -240,6 +240,7 @@ Test(catalog, severities_are_the_agreed_ones, .timeout = 10)
 	    [CATALOG_EXPOSE_RISKY_EXTENSION] = SEVERITY_LOW,
 	    [CATALOG_EXPOSE_SIZE_LIMIT] = SEVERITY_LOW,
 	    [CATALOG_EXPOSE_PIPELINING_BROKEN] = SEVERITY_LOW,
+	    [CATALOG_EXPOSE_XCLIENT_ACCEPTED] = SEVERITY_HIGH,
 	};
 	_Static_assert(sizeof(agreed) / sizeof(agreed[0]) == CATALOG_COUNT,
 	               "a severity for every id");

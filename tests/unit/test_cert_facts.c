@@ -27,64 +27,38 @@
 
 #include "cert_facts.h"
 #include "run.h"
+#include "test_certs.h"
 #include "sa_error.h"
 #include "tls_conn.h"
 
-#define CERT_DIR_ENV "SA_TEST_CERT_DIR"
 #define CERT_NAME    "mx.lab.test"
 #define CERT_CA_DN   "O=smtp-audit tests, CN=smtp-audit test CA"
 #define DAY          86400
 /* Dates are set by the script from its own clock: allow for its run time and rounding. */
 #define SLACK       600
-#define PATH_LEN    512
 #define PEM_MAX     (64 * 1024)
 #define PUMP_ROUNDS 64
 
 /* ---- the certificates, made once per run ---- */
 
-static char cert_dir[] = "/tmp/sa-cert-facts.XXXXXX";
-static bool cert_dir_made; /* in the runner process, which runs both hooks */
-
 ReportHook(PRE_ALL)(struct criterion_test_set *tests)
 {
 	(void)tests;
-	if (mkdtemp(cert_dir) == NULL)
-		return;
-	cert_dir_made = true;
-	const char *argv[] = {SA_SOURCE_DIR "/scripts/gen-test-certs.sh", cert_dir, CERT_NAME,
-	                      NULL};
-	struct run_result r;
-	if (run_command(argv, 60, NULL, &r) != 0)
-		return;
-	if (r.exit_code == 0)
-		setenv(CERT_DIR_ENV, cert_dir, 1);
-	else
-		fprintf(stderr, "gen-test-certs.sh failed (%d): %s\n", r.exit_code, r.err);
-	run_result_free(&r);
+	test_certs_make(CERT_NAME);
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
 	(void)stats;
-	const char *argv[] = {"rm", "-rf", cert_dir, NULL};
-	struct run_result r;
-	if (cert_dir_made && run_command(argv, 30, NULL, &r) == 0)
-		run_result_free(&r);
-}
-
-static void cert_path(char *buf, const char *file)
-{
-	const char *dir = getenv(CERT_DIR_ENV);
-	cr_assert_not_null(dir, "the test certificates were not made (see stderr)");
-	snprintf(buf, PATH_LEN, "%s/%s", dir, file);
+	test_certs_remove();
 }
 
 static void facts_of(struct tls_facts *f, const char *chain, const char *ca, const char *name)
 {
-	char chain_path[PATH_LEN], ca_path[PATH_LEN], err[256] = "";
-	cert_path(chain_path, chain);
+	char chain_path[TEST_CERTS_PATH_MAX], ca_path[TEST_CERTS_PATH_MAX], err[256] = "";
+	test_certs_path(chain_path, chain);
 	if (ca != NULL)
-		cert_path(ca_path, ca);
+		test_certs_path(ca_path, ca);
 	int rc = cert_facts_from_files(f, chain_path, ca ? ca_path : NULL, name, err, sizeof(err));
 	cr_assert_eq(rc, 0, "%s: %s (%s)", chain, sa_error_str(rc), err);
 }
@@ -292,8 +266,8 @@ static void assert_near(int64_t got, int64_t want, const char *what, const char 
 /* Lower-case hex without colons of openssl's SHA-256 fingerprint of a PEM file. */
 static void openssl_fingerprint(const char *pem, char out[65])
 {
-	char path[PATH_LEN];
-	cert_path(path, pem);
+	char path[TEST_CERTS_PATH_MAX];
+	test_certs_path(path, pem);
 	const char *argv[] = {"openssl", "x509",         "-in",     path,
 	                      "-noout",  "-fingerprint", "-sha256", NULL};
 	struct run_result r;
@@ -428,9 +402,9 @@ Test(cert_facts, localhost_is_a_name_of_the_test_certificates, .timeout = 30)
 
 static int facts_from(const char *chain, const char *ca, char *err, size_t errlen)
 {
-	char chain_path[PATH_LEN], ca_path[PATH_LEN];
-	cert_path(chain_path, chain);
-	cert_path(ca_path, ca);
+	char chain_path[TEST_CERTS_PATH_MAX], ca_path[TEST_CERTS_PATH_MAX];
+	test_certs_path(chain_path, chain);
+	test_certs_path(ca_path, ca);
 	struct tls_facts f;
 	int rc = cert_facts_from_files(&f, chain_path, ca_path, CERT_NAME, err, errlen);
 	cr_assert_null(f.subject, "nothing is left to free on failure");
@@ -453,8 +427,8 @@ Test(cert_facts, unusable_files_are_refused_with_their_name, .timeout = 30)
 
 static char *read_pem(const char *file)
 {
-	char path[PATH_LEN];
-	cert_path(path, file);
+	char path[TEST_CERTS_PATH_MAX];
+	test_certs_path(path, file);
 	FILE *fp = fopen(path, "r");
 	cr_assert_not_null(fp, "%s", path);
 	char *buf = calloc(1, PEM_MAX);
@@ -479,10 +453,10 @@ static void pass_bytes(struct tls_conn *from, struct tls_conn *to)
 /* A handshake between a client and a server serving X.chain.pem, entirely in memory. */
 static void handshake_facts(const char *cert, const char *name, struct tls_facts *out)
 {
-	char chain_file[40], key_file[40], ca_path[PATH_LEN], err[256] = "";
+	char chain_file[40], key_file[40], ca_path[TEST_CERTS_PATH_MAX], err[256] = "";
 	snprintf(chain_file, sizeof(chain_file), "%s.chain.pem", cert);
 	snprintf(key_file, sizeof(key_file), "%s.key", cert);
-	cert_path(ca_path, "ca.crt");
+	test_certs_path(ca_path, "ca.crt");
 	char *chain_pem = read_pem(chain_file), *key_pem = read_pem(key_file);
 	struct tls_ctx *server_ctx, *client_ctx;
 	cr_assert_eq(tls_ctx_new_server(&server_ctx, chain_pem, key_pem, err, sizeof(err)), 0, "%s",

@@ -26,14 +26,12 @@
 
 #include "cert_facts.h"
 #include "probe_harness.h"
-#include "run.h"
+#include "test_certs.h"
 
 extern const struct probe probe_certificate;
 
-#define CERT_DIR_ENV "SA_TEST_CERT_DIR"
 #define CERT_NAME    "mx.lab.test"
 #define DAY          86400
-#define PATH_LEN     512
 #define MAX_FINDINGS 3
 
 #define EHLO_STARTTLS                                                                              \
@@ -43,51 +41,26 @@ extern const struct probe probe_certificate;
 
 /* ---- the certificates, made once per run ---- */
 
-static char cert_dir[] = "/tmp/sa-probe-certificate.XXXXXX";
-static bool cert_dir_made; /* in the runner process, which runs both hooks */
-
 ReportHook(PRE_ALL)(struct criterion_test_set *tests)
 {
 	(void)tests;
-	if (mkdtemp(cert_dir) == NULL)
-		return;
-	cert_dir_made = true;
-	const char *argv[] = {SA_SOURCE_DIR "/scripts/gen-test-certs.sh", cert_dir, CERT_NAME,
-	                      NULL};
-	struct run_result r;
-	if (run_command(argv, 60, NULL, &r) != 0)
-		return;
-	if (r.exit_code == 0)
-		setenv(CERT_DIR_ENV, cert_dir, 1);
-	else
-		fprintf(stderr, "gen-test-certs.sh failed (%d): %s\n", r.exit_code, r.err);
-	run_result_free(&r);
+	test_certs_make(CERT_NAME);
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
 	(void)stats;
-	const char *argv[] = {"rm", "-rf", cert_dir, NULL};
-	struct run_result r;
-	if (cert_dir_made && run_command(argv, 30, NULL, &r) == 0)
-		run_result_free(&r);
-}
-
-static void cert_path(char *buf, const char *file)
-{
-	const char *dir = getenv(CERT_DIR_ENV);
-	cr_assert_not_null(dir, "the test certificates were not made (see stderr)");
-	snprintf(buf, PATH_LEN, "%s/%s", dir, file);
+	test_certs_remove();
 }
 
 /* Facts of X.chain.pem for name (NULL: none) against ca ("" = the system store). */
 static void facts_of(struct tls_facts *f, const char *cert, const char *ca, const char *name)
 {
-	char file[40], chain_path[PATH_LEN], ca_path[PATH_LEN], err[256] = "";
+	char file[40], chain_path[TEST_CERTS_PATH_MAX], ca_path[TEST_CERTS_PATH_MAX], err[256] = "";
 	snprintf(file, sizeof(file), "%s.chain.pem", cert);
-	cert_path(chain_path, file);
+	test_certs_path(chain_path, file);
 	if (ca[0])
-		cert_path(ca_path, ca);
+		test_certs_path(ca_path, ca);
 	int rc =
 	    cert_facts_from_files(f, chain_path, ca[0] ? ca_path : NULL, name, err, sizeof(err));
 	cr_assert_eq(rc, 0, "%s: %s", cert, err);

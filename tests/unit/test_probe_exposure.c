@@ -266,7 +266,7 @@ static const struct transcript transcripts[] = {
         .sent = {"EHLO scanner.example.net", "HELP", FLIGHT_ORG, "XCLIENT NAME=[UNAVAILABLE]"},
         .verdict = VERDICT_VULNERABLE,
         .nfindings = 1,
-        .ids = {CATALOG_EXPOSE_RISKY_EXTENSION},
+        .ids = {CATALOG_EXPOSE_XCLIENT_ACCEPTED},
         .variants = {"XCLIENT"},
         .detail_has = "XCLIENT NAME=[UNAVAILABLE] was accepted (220): any client",
         .reason_has = "risky extensions: XCLIENT (XCLIENT accepted: 220)",
