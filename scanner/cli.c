@@ -162,7 +162,9 @@ static const char cli_usage_text[] =
 	"  0  no finding at or above --fail-on\n"
 	"  1  findings at or above --fail-on\n"
 	"  2  usage or configuration error (nothing was scanned)\n"
-	"  3  no target could be scanned (all unresolvable, refused, timed out, ...)\n";
+	"  3  no target could be scanned (all unresolvable, refused, timed out, ...)\n"
+	"  4  interrupted (SIGINT/SIGTERM): the report holds what completed; a second signal\n"
+	"     exits at once with 128 + the signal number\n";
 
 static enum cli_status cli_fail(FILE *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

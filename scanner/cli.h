@@ -32,6 +32,7 @@ enum cli_exit {
 	CLI_EXIT_FINDINGS = 1, /* findings at or above --fail-on */
 	CLI_EXIT_USAGE = 2,    /* usage or configuration error */
 	CLI_EXIT_NO_TARGET = 3, /* no target could be scanned */
+	CLI_EXIT_INTERRUPTED = 4, /* SIGINT/SIGTERM: the report holds what completed */
 };
 
 /* opt must have been set up with scan_options_init(). */

@@ -33,7 +33,8 @@
 	X(PROTOCOL_ERROR, "protocol-error")                                                        \
 	X(THROTTLED, "throttled")                                                                  \
 	X(UNRESOLVABLE, "unresolvable")                                                            \
-	X(UNREACHABLE, "unreachable")
+	X(UNREACHABLE, "unreachable")                                                              \
+	X(INTERRUPTED, "interrupted")
 
 enum outcome {
 #define OUTCOME_ENUM(name, text) OUTCOME_##name,

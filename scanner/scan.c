@@ -4,6 +4,7 @@
  */
 #include "scan.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ static bool scan_use_color(const struct scan_options *opt, FILE *out)
 
 static int scan_exit_code(const struct scan_options *opt, const struct scan_result *result)
 {
+	if (result->interrupted)
+		return CLI_EXIT_INTERRUPTED;
 	if (!scan_result_any_completed(result))
 		return CLI_EXIT_NO_TARGET;
 	if (opt->fail_on < SEVERITY_COUNT && scan_result_count_at_least(result, opt->fail_on) > 0)
@@ -62,9 +65,42 @@ static int scan_exit_code(const struct scan_options *opt, const struct scan_resu
 }
 
 /* Runs the loop over every target; returns 0 or the first report error. */
+/*
+ * SIGINT/SIGTERM: the first stops the scan and lets the report be written
+ * with what completed; a second one means "now": exit without a report
+ * (streamed NDJSON lines are already on disk).
+ */
+static void scan_on_signal(uv_signal_t *handle, int signum)
+{
+	struct scheduler *sched = handle->data;
+	if (sched->interrupted) {
+		static const char msg[] = "smtp-audit: interrupted again, exiting now\n";
+		ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)n;
+		_exit(128 + signum); /* as if the signal had killed us, which is what was asked */
+	}
+	fprintf(stderr, "smtp-audit: %s: stopping, writing what completed (again to quit now)\n",
+		signum == SIGINT ? "SIGINT" : "SIGTERM");
+	scheduler_interrupt(sched, signum == SIGINT ? "the scan was interrupted (SIGINT)"
+						    : "the scan was interrupted (SIGTERM)");
+}
+
+/* Signal watchers that do not keep the loop alive on their own. */
+static void scan_watch_signals(uv_loop_t *loop, uv_signal_t sig[2], struct scheduler *sched)
+{
+	static const int signums[2] = {SIGINT, SIGTERM};
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(loop, &sig[i]);
+		sig[i].data = sched;
+		uv_signal_start(&sig[i], scan_on_signal, signums[i]);
+		uv_unref((uv_handle_t *)&sig[i]);
+	}
+}
+
 static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
 		     struct scan_result *result, const struct report_options *ropt)
 {
+	uv_signal_t sig[2];
 	uv_loop_t loop;
 	struct dns *dns = NULL;
 	char err[256];
@@ -78,9 +114,12 @@ static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
 		fprintf(stderr, "smtp-audit: %s\n", err);
 	} else {
 		scheduler_init(sched, &loop, opt, tls, dns, result, ropt);
+		scan_watch_signals(&loop, sig, sched);
 		scheduler_start(sched);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		rc = sched->report_error;
+		for (int i = 0; i < 2; i++)
+			uv_close((uv_handle_t *)&sig[i], NULL);
 		scheduler_close(sched);
 		dns_close(dns);
 	}

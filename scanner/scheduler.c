@@ -135,10 +135,17 @@ static struct scheduler_host *scheduler_ready_pop(struct scheduler *s)
 	return h;
 }
 
+static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, const char *reason);
+
 static void scheduler_enqueue(struct probe_ctx *run, uint64_t delay_ms)
 {
 	struct scheduler *s = run->job->sched;
 	struct scheduler_host *h = run->job->host;
+	if (s->interrupted) {
+		/* A retry or a reconnect after the interruption: nothing new starts. */
+		scheduler_run_finish(run, OUTCOME_INTERRUPTED, "the scan was interrupted");
+		return;
+	}
 	run->phase = PROBE_RUN_WAITING;
 	run->not_before_ms = scheduler__now(s) + delay_ms;
 	run->next_waiting = NULL;
@@ -216,6 +223,26 @@ static const struct probe_record *scheduler_job_failure(const struct target_job 
 	return first;
 }
 
+static void scheduler_job_link(struct scheduler *s, struct target_job *job)
+{
+	job->prev = NULL;
+	job->next = s->jobs_head;
+	if (s->jobs_head != NULL)
+		s->jobs_head->prev = job;
+	s->jobs_head = job;
+}
+
+static void scheduler_job_unlink(struct scheduler *s, struct target_job *job)
+{
+	if (job->prev != NULL)
+		job->prev->next = job->next;
+	else
+		s->jobs_head = job->next;
+	if (job->next != NULL)
+		job->next->prev = job->prev;
+	job->prev = job->next = NULL;
+}
+
 static void scheduler_job_finish(struct target_job *job)
 {
 	struct scheduler *s = job->sched;
@@ -229,6 +256,7 @@ static void scheduler_job_finish(struct target_job *job)
 	/* The host is released by the event handler that got us here, once it is done with it. */
 	job->host->jobs--;
 	s->jobs_active--;
+	scheduler_job_unlink(s, job);
 	uv_timer_stop(&job->deadline);
 	uv_close((uv_handle_t *)&job->deadline, scheduler_job_free);
 	scheduler_emit(s, r);
@@ -346,7 +374,9 @@ void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *
 	if (o == OUTCOME_THROTTLED)
 		scheduler_backoff(s, h);
 	scheduler_ready_push(s, h);
-	if (job->expired) {
+	if (o == OUTCOME_INTERRUPTED) {
+		scheduler_run_finish(run, o, reason);
+	} else if (job->expired) {
 		char *why = scheduler_printf("target time budget exhausted (%s)",
 					     reason ? reason : "while finishing");
 		scheduler_run_finish(run, OUTCOME_TIMEOUT, why);
@@ -370,6 +400,33 @@ void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *
 
 /* ---- jobs ---- */
 
+/*
+ * Ends every unfinished run of job: queued ones now, active ones through
+ * their session unless only_queued (they may still finish on their own).
+ */
+static void scheduler_job_cut(struct target_job *job, enum outcome outcome, const char *why,
+			      bool only_queued)
+{
+	for (size_t i = 0; i < job->nruns; i++) {
+		struct probe_ctx *run = &job->runs[i];
+		switch (run->phase) {
+		case PROBE_RUN_WAITING:
+			scheduler_unqueue(run);
+			scheduler_run_finish(run, outcome, why);
+			break;
+		case PROBE_RUN_HELD:
+			scheduler_run_finish(run, outcome, why);
+			break;
+		case PROBE_RUN_ACTIVE:
+			if (!only_queued)
+				session_abort(run->session, outcome, why);
+			break;
+		case PROBE_RUN_DONE:
+			break;
+		}
+	}
+}
+
 static void scheduler_on_deadline(uv_timer_t *t)
 {
 	struct target_job *job = t->data;
@@ -378,25 +435,38 @@ static void scheduler_on_deadline(uv_timer_t *t)
 	char *why = scheduler_printf("target time budget of %llus exhausted",
 				     (unsigned long long)(s->opt->timeouts.target_ms / 1000));
 	job->expired = true;
-	for (size_t i = 0; i < job->nruns; i++) {
-		struct probe_ctx *run = &job->runs[i];
-		switch (run->phase) {
-		case PROBE_RUN_WAITING:
-			scheduler_unqueue(run);
-			scheduler_run_finish(run, OUTCOME_TIMEOUT, why);
-			break;
-		case PROBE_RUN_HELD:
-			scheduler_run_finish(run, OUTCOME_TIMEOUT, why);
-			break;
-		case PROBE_RUN_ACTIVE:
-			session_abort(run->session, OUTCOME_TIMEOUT, why ? why : "target timeout");
-			break;
-		case PROBE_RUN_DONE:
-			break;
-		}
-	}
+	scheduler_job_cut(job, OUTCOME_TIMEOUT, why ? why : "target timeout", false);
 	free(why);
 	scheduler_host_release(s, h);
+}
+
+static void scheduler_cut_all(struct scheduler *s, bool only_queued)
+{
+	struct target_job *job = s->jobs_head;
+	while (job != NULL) {
+		/* Cutting a job may finish and unlink it, never another one. */
+		struct target_job *next = job->next;
+		struct scheduler_host *h = job->host;
+		scheduler_job_cut(job, OUTCOME_INTERRUPTED, s->interrupt_reason, only_queued);
+		scheduler_host_release(s, h);
+		job = next;
+	}
+}
+
+static void scheduler_on_grace_over(uv_timer_t *t)
+{
+	scheduler_cut_all(t->data, false);
+}
+
+void scheduler_interrupt(struct scheduler *s, const char *why)
+{
+	s->interrupted = true;
+	s->feeding_done = true;
+	s->result->interrupted = true;
+	snprintf(s->interrupt_reason, sizeof(s->interrupt_reason), "%s", why);
+	scheduler_cut_all(s, true);
+	uv_timer_start(&s->grace_timer, scheduler_on_grace_over, SCHEDULER_GRACE_MS, 0);
+	scheduler_wake(s);
 }
 
 static void scheduler_start_run(struct scheduler *s, struct probe_ctx *run)
@@ -520,6 +590,7 @@ static void scheduler_add_job(struct scheduler *s, const char *host, const char 
 	job->deadline.data = job;
 	job->host->jobs++;
 	s->jobs_active++;
+	scheduler_job_link(s, job);
 	struct scheduler_host *h = job->host;
 	bool scout_chosen = false;
 	for (size_t i = 0; i < job->nruns; i++) {
@@ -607,7 +678,9 @@ static void scheduler_on_resolved(void *arg, int status, const struct target_add
 	struct scheduler_name *q = arg;
 	struct scheduler *s = q->sched;
 	s->dns_pending--;
-	if (status == 0) {
+	if (s->interrupted) {
+		/* An answer that arrives after the interruption starts nothing. */
+	} else if (status == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (scheduler_pick_address(s, addrs, i) &&
 			    !target_list_excluded(&s->opt->targets, &addrs[i], q->name))
@@ -743,8 +816,10 @@ static void scheduler_pump(uv_idle_t *idle)
 	s->pump_pending = false;
 	scheduler_feed(s);
 	scheduler_dispatch(s);
-	if (scheduler_finished(s))
+	if (scheduler_finished(s)) {
 		uv_timer_stop(&s->pump_timer);
+		uv_timer_stop(&s->grace_timer);
+	}
 }
 
 static void scheduler_wake(struct scheduler *s)
@@ -769,6 +844,8 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 	target_iter_init(&s->iter);
 	uv_timer_init(loop, &s->pump_timer);
 	uv_idle_init(loop, &s->pump_idle);
+	uv_timer_init(loop, &s->grace_timer);
+	s->grace_timer.data = s;
 	s->pump_timer.data = s;
 	s->pump_idle.data = s;
 	s->tokens = 1;
@@ -787,6 +864,7 @@ void scheduler_close(struct scheduler *s)
 	struct scheduler_seen *e, *etmp;
 	uv_close((uv_handle_t *)&s->pump_timer, NULL);
 	uv_close((uv_handle_t *)&s->pump_idle, NULL);
+	uv_close((uv_handle_t *)&s->grace_timer, NULL);
 	HASH_ITER(hh, s->hosts, h, htmp) {
 		HASH_DEL(s->hosts, h);
 		free(h);

@@ -84,6 +84,7 @@ struct target_job {
 	size_t nruns, ndone;
 	bool connected_once;         /* a TCP connection succeeded */
 	bool expired;                /* --target-timeout hit */
+	struct target_job *prev, *next; /* the scheduler's active jobs */
 	bool deadline_armed;
 	uv_timer_t deadline;
 };
@@ -98,6 +99,10 @@ struct scheduler {
 
 	struct target_iter iter;
 	bool feeding_done;
+	bool interrupted;                   /* SIGINT/SIGTERM: no new work, active work cut */
+	char interrupt_reason[64];
+	uv_timer_t grace_timer;             /* sessions still running when it fires are cut */
+	struct target_job *jobs_head;       /* active jobs, for the interruption */
 	unsigned dns_pending;
 	size_t jobs_active;
 	unsigned sessions_active;
@@ -125,6 +130,17 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 
 /* Starts pulling targets; the loop then runs until every target is done. */
 void scheduler_start(struct scheduler *s);
+
+/* How long sessions already running may go on after an interruption. */
+#define SCHEDULER_GRACE_MS 2000
+
+/*
+ * Stops the scan: no further target, session or retry is started; queued
+ * probes end with OUTCOME_INTERRUPTED at once, sessions already running
+ * may finish for SCHEDULER_GRACE_MS and are then cut the same way. Each
+ * target started so far is reported with what it completed.
+ */
+void scheduler_interrupt(struct scheduler *s, const char *why);
 
 /* Closes the scheduler's own handles (after the loop has drained). */
 void scheduler_close(struct scheduler *s);

@@ -432,3 +432,80 @@ Test(scan_lab, cidr_and_exclusion)
 	cr_assert_str_eq(str_at(json_array_get(targets, 1), "outcome"), "refused");
 	scan_free(&s);
 }
+
+/* ---- signals ---- */
+
+/*
+ * Runs the scanner in a shell that runs signal_cmd ("kill -INT $pid") three
+ * seconds in, while a tarpit keeps the scan busy; the shell prints the
+ * exit status. The whole run is bounded by run_command.
+ */
+static struct run_result interrupt_scan(const char *signal_cmd, const char *out_path)
+{
+	const char *specs[] = {"127.0.0.1:0=hardened", "127.0.0.1:0=tarpit"};
+	char hardened[80], tarpit[80], script[1024];
+	start_lab(specs, 2);
+	lab_target(&lab, "hardened", hardened, sizeof(hardened));
+	lab_target(&lab, "tarpit", tarpit, sizeof(tarpit));
+	snprintf(script, sizeof(script),
+		 "\"$0\" -o json --out '%s' --retries 0 --host-rate 0 --probes inventory,open_relay "
+		 "%s %s & pid=$!; sleep 3; %s; wait $pid; echo \"exit=$?\"",
+		 out_path, hardened, tarpit, signal_cmd);
+	const char *argv[] = {"/bin/sh", "-c", script, SA_AUDIT_BIN, NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(argv, 60, NULL, &r), 0);
+	cr_assert_not(r.timed_out, "the interrupted scan did not end");
+	return r;
+}
+
+Test(scan_lab, sigint_writes_what_completed_and_marks_the_report)
+{
+	char out[320];
+	snprintf(out, sizeof(out), "/tmp/sa-interrupt.%d.json", (int)getpid());
+	struct run_result r = interrupt_scan("kill -INT $pid", out);
+	cr_assert(strstr(r.out, "exit=4") != NULL, "exit status: %s / %s", r.out, r.err);
+	cr_assert(strstr(r.err, "SIGINT: stopping") != NULL, "%s", r.err);
+	json_error_t err;
+	json_t *doc = json_load_file(out, 0, &err);
+	unlink(out);
+	cr_assert_not_null(doc, "no valid JSON report: %s", err.text);
+	cr_assert(json_is_true(json_object_get(json_object_get(doc, "scan"), "interrupted")));
+	size_t i, completed = 0, interrupted = 0;
+	json_t *t;
+	json_array_foreach(json_object_get(doc, "targets"), i, t) {
+		const char *o = json_string_value(json_object_get(t, "outcome"));
+		completed += strcmp(o, "completed") == 0;
+		interrupted += strcmp(o, "interrupted") == 0;
+	}
+	cr_assert_eq(completed, 1, "the hardened server finished before the signal");
+	cr_assert_eq(interrupted, 1, "the tarpit was cut");
+	json_decref(doc);
+	run_result_free(&r);
+}
+
+Test(scan_lab, sigterm_is_handled_like_sigint)
+{
+	char out[320];
+	snprintf(out, sizeof(out), "/tmp/sa-interrupt-term.%d.json", (int)getpid());
+	struct run_result r = interrupt_scan("kill -TERM $pid", out);
+	cr_assert(strstr(r.out, "exit=4") != NULL, "exit status: %s / %s", r.out, r.err);
+	json_t *doc = json_load_file(out, 0, NULL);
+	unlink(out);
+	cr_assert_not_null(doc);
+	cr_assert(json_is_true(json_object_get(json_object_get(doc, "scan"), "interrupted")));
+	json_decref(doc);
+	run_result_free(&r);
+}
+
+Test(scan_lab, second_sigint_exits_at_once)
+{
+	char out[320];
+	snprintf(out, sizeof(out), "/tmp/sa-interrupt-twice.%d.json", (int)getpid());
+	/* The tarpit session is still in its grace period when the second signal comes. */
+	struct run_result r = interrupt_scan("kill -INT $pid; sleep 0.5; kill -INT $pid", out);
+	cr_assert(strstr(r.out, "exit=130") != NULL, "exit status: %s / %s", r.out, r.err);
+	cr_assert(strstr(r.err, "interrupted again") != NULL, "%s", r.err);
+	cr_assert_neq(access(out, F_OK), 0, "no report after the second signal");
+	unlink(out);
+	run_result_free(&r);
+}
