@@ -22,7 +22,8 @@ Test(result, outcome_and_verdict_names, .timeout = 10)
 {
 	static const char *const outcomes[] = {"completed", "refused",      "timeout",
 	                                       "closed",    "tls-error",    "protocol-error",
-	                                       "throttled", "unresolvable", "unreachable"};
+	                                       "throttled", "unresolvable", "unreachable",
+	                                       "interrupted"};
 	static const char *const verdicts[] = {"none",      "not-vulnerable", "vulnerable",
 	                                       "suspected", "inconclusive",   "not-applicable"};
 	cr_assert_eq(sizeof(outcomes) / sizeof(outcomes[0]), OUTCOME_COUNT);
