@@ -15,6 +15,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "dns.h"
+#include "progress.h"
 #include "sa_error.h"
 #include "scheduler.h"
 #include "tls_conn.h"
@@ -85,6 +86,12 @@ static void scan_on_signal(uv_signal_t *handle, int signum)
 						    : "the scan was interrupted (SIGTERM)");
 }
 
+/* Progress and the closing summary go to a terminal only: cron mail stays empty. */
+static bool scan_show_progress(const struct scan_options *opt)
+{
+	return !opt->quiet && !opt->verbose && isatty(STDERR_FILENO);
+}
+
 /* Signal watchers that do not keep the loop alive on their own. */
 static void scan_watch_signals(uv_loop_t *loop, uv_signal_t sig[2], struct scheduler *sched)
 {
@@ -101,6 +108,7 @@ static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
 		     struct scan_result *result, const struct report_options *ropt)
 {
 	uv_signal_t sig[2];
+	struct progress progress = {.running = false};
 	uv_loop_t loop;
 	struct dns *dns = NULL;
 	char err[256];
@@ -115,8 +123,12 @@ static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
 	} else {
 		scheduler_init(sched, &loop, opt, tls, dns, result, ropt);
 		scan_watch_signals(&loop, sig, sched);
+		if (scan_show_progress(opt))
+			progress_start(&progress, &loop, result,
+				       target_list_estimate(&opt->targets, opt->nports), stderr);
 		scheduler_start(sched);
 		uv_run(&loop, UV_RUN_DEFAULT);
+		progress_stop(&progress);
 		rc = sched->report_error;
 		for (int i = 0; i < 2; i++)
 			uv_close((uv_handle_t *)&sig[i], NULL);
@@ -166,6 +178,8 @@ int scan_run(const struct scan_options *opt)
 	if (rc == 0 && fflush(out) != 0)
 		rc = SA_ERROR_IO;
 
+	if (scan_show_progress(opt))
+		progress_summary(&result, (uint64_t)(result.finished_ms - result.started_ms), stderr);
 	int code = scan_exit_code(opt, &result);
 	if (rc != 0) {
 		fprintf(stderr, "smtp-audit: writing the report failed: %s\n", sa_error_str(rc));

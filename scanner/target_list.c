@@ -300,6 +300,17 @@ int target_list_check(const struct target_list *list, uint64_t max, uint64_t *to
 	return 0;
 }
 
+uint64_t target_list_estimate(const struct target_list *list, size_t nports)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < list->nspecs; i++) {
+		const struct target_spec *spec = &list->specs[i];
+		uint64_t count = target_spec_count(spec) * (spec->port != 0 ? 1 : nports);
+		sum = count > UINT64_MAX - sum ? UINT64_MAX : sum + count;
+	}
+	return sum;
+}
+
 void target_iter_init(struct target_iter *it)
 {
 	*it = (struct target_iter){.spec = 0};

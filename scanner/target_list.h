@@ -75,6 +75,13 @@ int target_list_exclude(struct target_list *list, const char *text, char *err, s
 int target_list_check(const struct target_list *list, uint64_t max, uint64_t *total, char *err,
 		      size_t errlen);
 
+/*
+ * Services the list names: each address or name times its ports (its own,
+ * or nports). An estimate for progress: names count as one address and
+ * exclusions are not subtracted.
+ */
+uint64_t target_list_estimate(const struct target_list *list, size_t nports);
+
 void target_iter_init(struct target_iter *it);
 
 /* Next item, skipping excluded addresses; false when exhausted. */

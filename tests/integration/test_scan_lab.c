@@ -509,3 +509,36 @@ Test(scan_lab, second_sigint_exits_at_once)
 	unlink(out);
 	run_result_free(&r);
 }
+
+/* ---- progress ---- */
+
+Test(scan_lab, progress_and_summary_only_on_a_terminal)
+{
+	const char *specs[] = {"127.0.0.1:0=tarpit", "127.0.0.1:0=no-starttls"};
+	char tarpit[80], plain[80], cmd[512];
+	start_lab(specs, 2);
+	lab_target(&lab, "tarpit", tarpit, sizeof(tarpit));
+	lab_target(&lab, "no-starttls", plain, sizeof(plain));
+	/* script(1) gives the scanner a terminal; the tarpit keeps it busy for a few ticks. */
+	snprintf(cmd, sizeof(cmd),
+		 "%s -o json --out /dev/null --retries 0 --host-rate 0 --probes inventory "
+		 "--target-timeout 3 %s %s",
+		 SA_AUDIT_BIN, tarpit, plain);
+	const char *tty_argv[] = {"script", "-qec", cmd, "/dev/null", NULL};
+	struct run_result r;
+	cr_assert_eq(run_command(tty_argv, 30, NULL, &r), 0);
+	cr_assert(strstr(r.out, "\rsmtp-audit: 1/2 targets, ") != NULL, "no progress line: %s",
+		  r.out);
+	cr_assert(strstr(r.out, "smtp-audit: 2 targets (1 completed, 1 not), findings:") != NULL,
+		  "no summary: %s", r.out);
+	run_result_free(&r);
+
+	/* Without a terminal (cron, pipes) stderr stays empty. */
+	const char *argv[] = {SA_AUDIT_BIN, "-o",		  "json",      "--out",
+			      "/dev/null",  "--retries",	  "0",	       "--host-rate",
+			      "0",	    "--probes",		  "inventory", "--target-timeout",
+			      "3",	    tarpit,		  plain,       NULL};
+	cr_assert_eq(run_command(argv, 30, NULL, &r), 0);
+	cr_assert_str_eq(r.err, "", "stderr without a terminal: %s", r.err);
+	run_result_free(&r);
+}

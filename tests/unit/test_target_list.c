@@ -471,3 +471,16 @@ Test(target_list, nul_byte_is_refused, .timeout = 10)
 	cr_expect_str_eq(err, "stdin:2: NUL byte in line");
 	target_list_free(&list);
 }
+
+Test(target_list, estimate_counts_services, .timeout = 10)
+{
+	struct target_list list;
+	target_list_init(&list);
+	add_ok(&list, "mx1");             /* a name: one address until resolved, 3 ports */
+	add_ok(&list, "192.0.2.0/30");    /* 4 addresses, 3 ports */
+	add_ok(&list, "mx2:2525");        /* its own port */
+	add_ok(&list, "[2001:db8::1]:25");
+	cr_assert_eq(target_list_estimate(&list, 3), 3 + 12 + 1 + 1);
+	cr_assert_eq(target_list_estimate(&list, 1), 1 + 4 + 1 + 1);
+	target_list_free(&list);
+}
