@@ -12,10 +12,18 @@
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;
+extern const struct report_writer report_ndjson;
+extern const struct report_writer report_ocsf;
+extern const struct report_writer report_html;
+extern const struct report_writer report_cef;
 
 static const struct report_writer *const report_table[] = {
     &report_text,
     &report_json,
+    &report_ndjson,
+    &report_ocsf,
+    &report_html,
+    &report_cef,
 };
 
 #define REPORT_COUNT (sizeof(report_table) / sizeof(report_table[0]))

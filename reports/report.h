@@ -26,6 +26,8 @@
 
 #include "result.h"
 
+struct baseline_diff;
+
 /* Incremented on any incompatible change of the JSON output. */
 #define REPORT_JSON_SCHEMA_VERSION "1.0"
 
@@ -34,12 +36,16 @@ struct report_options {
 	bool color;          /* ANSI colour in text output */
 	bool verbose;        /* evidence transcripts in text output */
 	const char *tool_version;
+	const char *scan_id;  /* of this run, for writers that stream targets */
 	enum finding_severity fail_on; /* shown in the summary; SEVERITY_COUNT means "never" */
+	const struct baseline_diff *baseline; /* --baseline comparison (baseline.h); NULL without */
+	const char *baseline_file;            /* the --baseline file name */
 };
 
 struct report_writer {
 	const char *name;        /* -o NAME */
 	const char *description; /* one line for --help */
+	bool streams;            /* target() writes and flushes: --out writes the file directly */
 	int (*begin)(const struct report_options *opt, const struct scan_result *scan);
 	int (*target)(const struct report_options *opt, const struct target_result *t);
 	int (*end)(const struct report_options *opt, const struct scan_result *scan);

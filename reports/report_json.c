@@ -30,6 +30,7 @@
 
 #include "escape.h"
 #include "report.h"
+#include "report_diff.h"
 #include "report_time.h"
 #include "sa_error.h"
 
@@ -373,6 +374,26 @@ static json_t *doc_targets(const struct scan_result *scan)
 	return doc_finish(array, failed);
 }
 
+/* With --baseline: each finding's "baseline" status and the comparison (report_diff.h). */
+static int doc_baseline(const struct report_options *opt, json_t *root)
+{
+	if (opt->baseline == NULL)
+		return 0;
+	const struct report_diff_source src = {.baseline = opt->baseline_file,
+					       .fail_on = opt->fail_on};
+	int failed = 0;
+	size_t i, j;
+	json_t *target, *finding;
+	json_array_foreach(json_object_get(root, "targets"), i, target)
+		json_array_foreach(json_object_get(target, "findings"), j, finding)
+			failed |= doc_put(finding, "baseline",
+					  doc_own_text(report_diff_status(
+					      opt->baseline,
+					      json_string_value(json_object_get(finding, "fingerprint")))));
+	failed |= doc_put(root, "baseline", report_diff_baseline_object(opt->baseline, &src));
+	return failed;
+}
+
 static json_t *doc_document(const struct report_options *opt, const struct scan_result *scan)
 {
 	json_t *root = json_object();
@@ -382,6 +403,7 @@ static json_t *doc_document(const struct report_options *opt, const struct scan_
 	failed |= doc_put(root, "scan", doc_scan(scan));
 	failed |= doc_put(root, "summary", doc_summary(scan));
 	failed |= doc_put(root, "targets", doc_targets(scan));
+	failed |= doc_baseline(opt, root);
 	return doc_finish(root, failed);
 }
 

@@ -36,6 +36,7 @@
 
 #include "escape.h"
 #include "report.h"
+#include "report_diff.h"
 #include "report_time.h"
 #include "sa_error.h"
 
@@ -283,15 +284,30 @@ static int text_evidence(FILE *out, const struct finding *f)
 	return 0;
 }
 
+/* With --baseline: "[new] " or "[unchanged] " ahead of the severity. */
+static int text_baseline_mark(const struct report_options *opt, const struct target_result *t,
+                              const struct finding *f)
+{
+	if (opt->baseline == NULL)
+		return 0;
+	char fp[33];
+	if (result_fingerprint(t, f, fp, sizeof(fp)) != 0)
+		return SA_ERROR_NOMEM;
+	fprintf(opt->out, "[%s] ", report_diff_status(opt->baseline, fp));
+	return 0;
+}
+
 static int text_finding(const struct report_options *opt, const struct target_result *t,
                         const struct finding *f)
 {
 	FILE *out = opt->out;
 	const struct catalog_entry *entry = catalog_get(f->id);
 	fputs("    ", out);
+	int rc = text_baseline_mark(opt, t, f);
 	text_severity_tag(opt, entry->severity);
 	fprintf(out, " %s %s", entry->public_id, entry->title);
-	int rc = f->variant != NULL ? text_wrap(out, " (", f->variant, ")") : 0;
+	if (rc == 0 && f->variant != NULL)
+		rc = text_wrap(out, " (", f->variant, ")");
 	fputc('\n', out);
 	if (rc == 0 && f->detail != NULL)
 		rc = text_wrap(out, "      ", f->detail, "\n");
@@ -392,6 +408,14 @@ static int text_end(const struct report_options *opt, const struct scan_result *
 	text_scan_heading(opt, scan);
 	for (size_t i = 0; i < scan->ntargets; i++) {
 		int rc = text_target(opt, scan->targets[i]);
+		if (rc < 0)
+			return rc;
+		fputc('\n', opt->out);
+	}
+	if (opt->baseline != NULL) {
+		const struct report_diff_source src = {.baseline = opt->baseline_file,
+		                                       .fail_on = opt->fail_on};
+		int rc = report_diff_section(opt->out, opt->baseline, &src);
 		if (rc < 0)
 			return rc;
 		fputc('\n', opt->out);

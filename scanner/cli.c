@@ -54,7 +54,10 @@ enum cli_option {
 	OPT_USERS,
 	OPT_CERT_WARN_DAYS,
 	OPT_OUT,
+	OPT_SYSLOG,
 	OPT_FAIL_ON,
+	OPT_BASELINE,
+	OPT_FAIL_ON_NEW,
 	OPT_COLOR,
 };
 
@@ -89,7 +92,10 @@ static const struct option cli_options[] = {
 	{"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
 	{"output", required_argument, NULL, 'o'},
 	{"out", required_argument, NULL, OPT_OUT},
+	{"syslog", required_argument, NULL, OPT_SYSLOG},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -100,6 +106,8 @@ static const struct option cli_options[] = {
 
 static const char cli_usage_text[] =
 	"Usage: " CLI_NAME " [OPTIONS] TARGET...\n"
+	"       " CLI_NAME " diff [-o text|json] [--fail-on SEVERITY] OLD.json NEW.json\n"
+	"         compare two -o json reports offline (exit 0: nothing new, 1: new findings)\n"
 	"Audit the security of SMTP servers: open relay, AUTH before TLS, anonymous and weak\n"
 	"AUTH, HELO validation, STARTTLS and more. Never sends DATA unless --allow-data.\n"
 	"\n"
@@ -149,8 +157,15 @@ static const char cli_usage_text[] =
 	"Output:\n"
 	"  -o, --output FORMAT      report format: %s (default text)\n"
 	"      --out FILE           write the report to FILE atomically (temporary file + rename)\n"
+	"      --syslog URL         also send each finding as its target finishes to a collector:\n"
+	"                           udp://HOST:PORT, tcp://HOST:PORT or unix:PATH (RFC 5424,\n"
+	"                           facility local0, the CEF line as message; never stops the scan)\n"
 	"      --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY: info, low,\n"
 	"                           medium (default), high, critical, or never\n"
+	"      --baseline FILE      compare with an earlier -o json report: mark findings new or\n"
+	"                           unchanged, list resolved ones and changed host facts\n"
+	"      --fail-on-new        with --baseline: exit 1 only for NEW findings at or above\n"
+	"                           --fail-on (for cron)\n"
 	"      --color WHEN         colour the text report: auto (default; only on a terminal and\n"
 	"                           when NO_COLOR is unset), always, never\n"
 	"  -q, --quiet              no notes on standard error\n"
@@ -160,7 +175,7 @@ static const char cli_usage_text[] =
 	"\n"
 	"Exit status:\n"
 	"  0  no finding at or above --fail-on\n"
-	"  1  findings at or above --fail-on\n"
+	"  1  findings at or above --fail-on (with --fail-on-new: new findings only)\n"
 	"  2  usage or configuration error (nothing was scanned)\n"
 	"  3  no target could be scanned (all unresolvable, refused, timed out, ...)\n"
 	"  4  interrupted (SIGINT/SIGTERM): the report holds what completed; a second signal\n"
@@ -344,6 +359,14 @@ static enum cli_status cli_set_fail_on(struct scan_options *opt, FILE *err, cons
 	return CLI_RUN;
 }
 
+static enum cli_status cli_set_syslog(struct scan_options *opt, FILE *err, const char *arg)
+{
+	char msg[512];
+	if (syslog_dest_parse(&opt->syslog, arg, msg, sizeof(msg)) != 0)
+		return cli_fail(err, "--syslog: %s", msg);
+	return CLI_RUN;
+}
+
 static enum cli_status cli_set_color(struct scan_options *opt, FILE *err, const char *arg)
 {
 	if (strcmp(arg, "auto") == 0)
@@ -518,8 +541,16 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 	case OPT_OUT:
 		opt->out_path = arg;
 		return CLI_RUN;
+	case OPT_SYSLOG:
+		return cli_set_syslog(opt, err, arg);
 	case OPT_FAIL_ON:
 		return cli_set_fail_on(opt, err, arg);
+	case OPT_BASELINE:
+		opt->baseline_path = arg;
+		return CLI_RUN;
+	case OPT_FAIL_ON_NEW:
+		opt->fail_on_new = true;
+		return CLI_RUN;
 	case OPT_COLOR:
 		return cli_set_color(opt, err, arg);
 	case 'q':
@@ -567,6 +598,8 @@ enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE 
 	}
 	if (opt->probe_settings.relay_canary != NULL && !opt->probe_settings.allow_data)
 		return cli_fail(err, "--relay-canary sends a message and needs --allow-data as well");
+	if (opt->fail_on_new && opt->baseline_path == NULL)
+		return cli_fail(err, "--fail-on-new needs --baseline FILE to know what is new");
 	if (opt->writer == NULL)
 		opt->writer = report_find("text");
 	if (opt->nprobes == 0)

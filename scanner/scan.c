@@ -4,6 +4,7 @@
  */
 #include "scan.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "baseline.h"
 #include "cli.h"
 #include "dns.h"
 #include "progress.h"
@@ -54,13 +56,16 @@ static bool scan_use_color(const struct scan_options *opt, FILE *out)
 	return opt->out_path == NULL && isatty(fileno(out)) && (no_color == NULL || !*no_color);
 }
 
-static int scan_exit_code(const struct scan_options *opt, const struct scan_result *result)
+static int scan_exit_code(const struct scan_options *opt, const struct scan_result *result,
+			  const struct baseline_diff *diff)
 {
 	if (result->interrupted)
 		return CLI_EXIT_INTERRUPTED;
 	if (!scan_result_any_completed(result))
 		return CLI_EXIT_NO_TARGET;
-	if (opt->fail_on < SEVERITY_COUNT && scan_result_count_at_least(result, opt->fail_on) > 0)
+	size_t failing = opt->fail_on_new ? baseline_count_new_at_least(diff, opt->fail_on)
+					  : scan_result_count_at_least(result, opt->fail_on);
+	if (opt->fail_on < SEVERITY_COUNT && failing > 0)
 		return CLI_EXIT_FINDINGS;
 	return CLI_EXIT_CLEAN;
 }
@@ -141,31 +146,85 @@ static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
 	return rc;
 }
 
+/*
+ * Where the report goes: stdout; with --out a temporary file renamed into
+ * place at the end, so a reader never sees half a report; or, for a
+ * writer that streams (ndjson, ocsf), the file itself, so a scan that is
+ * killed leaves every line it wrote.
+ */
+struct scan_out {
+	struct atomic_file af;
+	FILE *direct;
+};
+
+static FILE *scan_out_open(struct scan_out *o, const struct scan_options *opt, char *err,
+			   size_t errlen)
+{
+	*o = (struct scan_out){.direct = NULL};
+	if (opt->out_path == NULL)
+		return stdout;
+	if (opt->writer->streams) {
+		o->direct = fopen(opt->out_path, "w");
+		if (o->direct == NULL)
+			snprintf(err, errlen, "%s: %s", opt->out_path, strerror(errno));
+		return o->direct;
+	}
+	return atomic_file_open(&o->af, opt->out_path, err, errlen) == 0 ? o->af.fp : NULL;
+}
+
+/* Closes what scan_out_open() opened; rc is the writer's result. 0 or an error (err set). */
+static int scan_out_close(struct scan_out *o, int rc, char *err, size_t errlen)
+{
+	if (o->direct != NULL) {
+		if (fclose(o->direct) == 0 || rc != 0)
+			return 0;
+		snprintf(err, errlen, "%s", strerror(errno));
+		return SA_ERROR_IO;
+	}
+	if (o->af.fp == NULL)
+		return 0;
+	if (rc != 0) {
+		atomic_file_abort(&o->af);
+		return 0;
+	}
+	return atomic_file_commit(&o->af, err, errlen);
+}
+
 int scan_run(const struct scan_options *opt)
 {
 	char err[512];
 	struct tls_ctx *tls = NULL;
-	struct atomic_file af = {0};
+	struct scan_out sout;
+	struct baseline_run base;
+	if (baseline_run_open(&base, opt->baseline_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: --baseline: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
 	if (tls_ctx_new_client(&tls, opt->ca_file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtp-audit: --ca-file: %s\n", err);
+		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
 	}
-	if (opt->out_path != NULL && atomic_file_open(&af, opt->out_path, err, sizeof(err)) != 0) {
+	FILE *out = scan_out_open(&sout, opt, err, sizeof(err));
+	if (out == NULL) {
 		fprintf(stderr, "smtp-audit: --out: %s\n", err);
 		tls_ctx_free(tls);
+		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
 	}
-	FILE *out = af.fp ? af.fp : stdout;
+	struct scan_result result;
+	scan_result_init(&result);
+	scan_new_id(result.scan_id);
 	struct report_options ropt = {
 		.out = out,
+		.scan_id = result.scan_id,
 		.color = scan_use_color(opt, out),
 		.verbose = opt->verbose,
 		.tool_version = SA_VERSION,
 		.fail_on = opt->fail_on,
+		.baseline = baseline_run_diff(&base),
+		.baseline_file = opt->baseline_path,
 	};
-	struct scan_result result;
-	scan_result_init(&result);
-	scan_new_id(result.scan_id);
 	result.started_ms = scan_wall_ms();
 
 	int rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
@@ -174,25 +233,24 @@ int scan_run(const struct scan_options *opt)
 	result.finished_ms = scan_wall_ms();
 	scan_result_sort(&result);
 	if (rc == 0)
+		rc = baseline_run_compare(&base, &result);
+	if (rc == 0)
 		rc = opt->writer->end ? opt->writer->end(&ropt, &result) : 0;
 	if (rc == 0 && fflush(out) != 0)
 		rc = SA_ERROR_IO;
 
 	if (scan_show_progress(opt))
 		progress_summary(&result, (uint64_t)(result.finished_ms - result.started_ms), stderr);
-	int code = scan_exit_code(opt, &result);
+	int code = scan_exit_code(opt, &result, baseline_run_diff(&base));
 	if (rc != 0) {
 		fprintf(stderr, "smtp-audit: writing the report failed: %s\n", sa_error_str(rc));
 		code = CLI_EXIT_USAGE;
 	}
-	if (af.fp != NULL) {
-		if (rc != 0)
-			atomic_file_abort(&af);
-		else if (atomic_file_commit(&af, err, sizeof(err)) != 0) {
-			fprintf(stderr, "smtp-audit: --out: %s\n", err);
-			code = CLI_EXIT_USAGE;
-		}
+	if (scan_out_close(&sout, rc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: --out: %s\n", err);
+		code = CLI_EXIT_USAGE;
 	}
+	baseline_run_close(&base);
 	scan_result_free(&result);
 	tls_ctx_free(tls);
 	return code;

@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "probe.h"
 #include "report.h"
+#include "syslog_sink.h"
 #include "target_list.h"
 #include "user_list.h"
 
@@ -69,7 +70,10 @@ struct scan_options {
 	/* What to say. */
 	const struct report_writer *writer;
 	const char *out_path;
+	struct syslog_dest syslog; /* --syslog; transport NONE without */
 	enum finding_severity fail_on;
+	const char *baseline_path; /* --baseline: earlier JSON report to compare with */
+	bool fail_on_new;          /* --fail-on-new: only new findings count for fail_on */
 	enum scan_color color;
 	bool quiet;
 	bool verbose;

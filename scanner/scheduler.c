@@ -187,6 +187,7 @@ static void scheduler_emit(struct scheduler *s, struct target_result *r)
 		if (rc != 0 && s->report_error == 0)
 			s->report_error = rc;
 	}
+	syslog_sink_send(s->syslog, r);
 	if (scan_result_add(s->result, r) != 0)
 		target_result_free(r);
 }
@@ -841,6 +842,7 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 	s->dns = dns;
 	s->result = result;
 	s->report = report;
+	s->syslog = syslog_sink_open(&opt->syslog, result->scan_id, stderr);
 	target_iter_init(&s->iter);
 	uv_timer_init(loop, &s->pump_timer);
 	uv_idle_init(loop, &s->pump_idle);
@@ -860,6 +862,7 @@ void scheduler_start(struct scheduler *s)
 
 void scheduler_close(struct scheduler *s)
 {
+	syslog_sink_close(s->syslog);
 	struct scheduler_host *h, *htmp;
 	struct scheduler_seen *e, *etmp;
 	uv_close((uv_handle_t *)&s->pump_timer, NULL);

@@ -119,6 +119,7 @@ struct scheduler {
 	double tokens;                      /* --rate token bucket */
 	uint64_t tokens_at_ms;
 	int report_error;                   /* first error of the streaming writer */
+	struct syslog_sink *syslog;         /* --syslog; NULL without */
 
 	char read_buf[64 * 1024];           /* shared by every session's reads */
 	char plain_buf[32 * 1024];          /* decrypted bytes, shared likewise */

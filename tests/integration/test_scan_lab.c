@@ -440,7 +440,8 @@ Test(scan_lab, cidr_and_exclusion)
  * seconds in, while a tarpit keeps the scan busy; the shell prints the
  * exit status. The whole run is bounded by run_command.
  */
-static struct run_result interrupt_scan(const char *signal_cmd, const char *out_path)
+static struct run_result interrupt_scan_as(const char *format, const char *signal_cmd,
+					   const char *out_path)
 {
 	const char *specs[] = {"127.0.0.1:0=hardened", "127.0.0.1:0=tarpit"};
 	char hardened[80], tarpit[80], script[1024];
@@ -448,14 +449,80 @@ static struct run_result interrupt_scan(const char *signal_cmd, const char *out_
 	lab_target(&lab, "hardened", hardened, sizeof(hardened));
 	lab_target(&lab, "tarpit", tarpit, sizeof(tarpit));
 	snprintf(script, sizeof(script),
-		 "\"$0\" -o json --out '%s' --retries 0 --host-rate 0 --probes inventory,open_relay "
+		 "\"$0\" -o %s --out '%s' --retries 0 --host-rate 0 --per-host 8 --probes inventory,open_relay "
 		 "%s %s & pid=$!; sleep 3; %s; wait $pid; echo \"exit=$?\"",
-		 out_path, hardened, tarpit, signal_cmd);
+		 format, out_path, hardened, tarpit, signal_cmd);
 	const char *argv[] = {"/bin/sh", "-c", script, SA_AUDIT_BIN, NULL};
 	struct run_result r;
 	cr_assert_eq(run_command(argv, 60, NULL, &r), 0);
 	cr_assert_not(r.timed_out, "the interrupted scan did not end");
 	return r;
+}
+
+static struct run_result interrupt_scan(const char *signal_cmd, const char *out_path)
+{
+	return interrupt_scan_as("json", signal_cmd, out_path);
+}
+
+/* The lines of an NDJSON file, each parsed (asserts every line is JSON); *n receives how many. */
+static json_t **ndjson_lines(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	json_t **lines = calloc(64, sizeof(*lines));
+	char buf[1 << 16];
+	*n = 0;
+	while (*n < 64 && fgets(buf, sizeof(buf), f) != NULL) {
+		json_error_t err;
+		lines[*n] = json_loads(buf, 0, &err);
+		cr_assert_not_null(lines[*n], "line %zu is not JSON: %s", *n + 1, err.text);
+		(*n)++;
+	}
+	fclose(f);
+	return lines;
+}
+
+static void ndjson_free(json_t **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(lines[i]);
+	free(lines);
+}
+
+Test(scan_lab, killed_ndjson_scan_leaves_every_completed_line)
+{
+	char out[320];
+	snprintf(out, sizeof(out), "/tmp/sa-killed.%d.ndjson", (int)getpid());
+	struct run_result r = interrupt_scan_as("ndjson", "kill -KILL $pid", out);
+	cr_assert(strstr(r.out, "exit=137") != NULL, "exit status: %s", r.out);
+	size_t n;
+	json_t **lines = ndjson_lines(out, &n);
+	unlink(out);
+	cr_assert_geq(n, 1, "the finished target's lines are on disk");
+	json_t *last = lines[n - 1];
+	cr_assert_str_eq(json_string_value(json_object_get(last, "type")), "target");
+	cr_assert_str_eq(json_string_value(json_object_get(last, "outcome")), "completed");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_neq(json_string_value(json_object_get(lines[i], "type")), "summary");
+	ndjson_free(lines, n);
+	run_result_free(&r);
+}
+
+Test(scan_lab, interrupted_ndjson_scan_ends_with_an_interrupted_summary)
+{
+	char out[320];
+	snprintf(out, sizeof(out), "/tmp/sa-sigint.%d.ndjson", (int)getpid());
+	struct run_result r = interrupt_scan_as("ndjson", "kill -INT $pid", out);
+	cr_assert(strstr(r.out, "exit=4") != NULL, "exit status: %s / %s", r.out, r.err);
+	size_t n;
+	json_t **lines = ndjson_lines(out, &n);
+	unlink(out);
+	cr_assert_geq(n, 3, "two target lines and the summary");
+	json_t *last = lines[n - 1];
+	cr_assert_str_eq(json_string_value(json_object_get(last, "type")), "summary");
+	cr_assert(json_is_true(json_object_get(last, "interrupted")));
+	ndjson_free(lines, n);
+	run_result_free(&r);
 }
 
 Test(scan_lab, sigint_writes_what_completed_and_marks_the_report)

@@ -279,6 +279,8 @@ static struct report_fixture_output report_fixture_render(const struct report_wr
                                                           const struct scan_result *scan)
 {
 	struct report_fixture_output o = {0};
+	if (opt.scan_id == NULL)
+		opt.scan_id = scan->scan_id;
 	opt.out = open_memstream(&o.data, &o.len);
 	cr_assert_not_null(opt.out);
 	if (w->begin != NULL)
