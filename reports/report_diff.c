@@ -22,9 +22,8 @@
 #include <string.h>
 
 #include "escape.h"
+#include "report_doc.h"
 #include "sa_error.h"
-
-#define DIFF_DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
 /* Printable ASCII unchanged (what smtp-audit wrote), anything else escaped; NULL: no memory. */
 static char *diff_visible(const char *s)
@@ -139,41 +138,10 @@ int report_diff_text(FILE *out, const struct baseline_diff *d, const struct repo
 
 /* ---- JSON ---- */
 
-/* Same conventions as report_json.c: -1 on failure, NULL values fail, nothing leaks. */
-static int diff_json_put(json_t *obj, const char *key, json_t *value)
-{
-	return json_object_set_new(obj, key, value) == 0 ? 0 : -1;
-}
-
-static int diff_json_push(json_t *array, json_t *value)
-{
-	return json_array_append_new(array, value) == 0 ? 0 : -1;
-}
-
-static json_t *diff_json_finish(json_t *value, int failed)
-{
-	if (failed != 0) {
-		json_decref(value);
-		return NULL;
-	}
-	return value;
-}
-
+/* Strings from a report file keep the text section's escaping (diff_visible). */
 static json_t *diff_json_text(const char *s)
 {
-	if (s == NULL)
-		return json_null();
-	char *v = diff_visible(s);
-	if (v == NULL)
-		return NULL;
-	json_t *value = json_string(v);
-	free(v);
-	return value;
-}
-
-static json_t *diff_json_count(size_t n)
-{
-	return json_integer((json_int_t)n);
+	return s == NULL ? json_null() : report_doc_take_text(diff_visible(s));
 }
 
 static json_t *diff_json_severity(enum finding_severity sev)
@@ -185,13 +153,13 @@ static json_t *diff_json_entry(const struct baseline_entry *e)
 {
 	json_t *o = json_object();
 	int failed = 0;
-	failed |= diff_json_put(o, "id", diff_json_text(e->finding->id));
-	failed |= diff_json_put(o, "host", diff_json_text(e->target->host));
-	failed |= diff_json_put(o, "port", json_integer(e->target->port));
-	failed |= diff_json_put(o, "fingerprint", diff_json_text(e->finding->fingerprint));
-	failed |= diff_json_put(o, "title", diff_json_text(e->finding->title));
-	failed |= diff_json_put(o, "severity", diff_json_severity(e->finding->severity));
-	return diff_json_finish(o, failed);
+	failed |= report_doc_put(o, "id", diff_json_text(e->finding->id));
+	failed |= report_doc_put(o, "host", diff_json_text(e->target->host));
+	failed |= report_doc_put(o, "port", json_integer(e->target->port));
+	failed |= report_doc_put(o, "fingerprint", diff_json_text(e->finding->fingerprint));
+	failed |= report_doc_put(o, "title", diff_json_text(e->finding->title));
+	failed |= report_doc_put(o, "severity", diff_json_severity(e->finding->severity));
+	return report_doc_finish(o, failed);
 }
 
 static json_t *diff_json_entries(const struct baseline_entry *list, size_t n)
@@ -199,8 +167,8 @@ static json_t *diff_json_entries(const struct baseline_entry *list, size_t n)
 	json_t *array = json_array();
 	int failed = array == NULL;
 	for (size_t i = 0; !failed && i < n; i++)
-		failed |= diff_json_push(array, diff_json_entry(&list[i]));
-	return diff_json_finish(array, failed);
+		failed |= report_doc_push(array, diff_json_entry(&list[i]));
+	return report_doc_finish(array, failed);
 }
 
 static json_t *diff_json_fingerprints(const struct baseline_entry *list, size_t n)
@@ -208,8 +176,8 @@ static json_t *diff_json_fingerprints(const struct baseline_entry *list, size_t 
 	json_t *array = json_array();
 	int failed = array == NULL;
 	for (size_t i = 0; !failed && i < n; i++)
-		failed |= diff_json_push(array, diff_json_text(list[i].finding->fingerprint));
-	return diff_json_finish(array, failed);
+		failed |= report_doc_push(array, diff_json_text(list[i].finding->fingerprint));
+	return report_doc_finish(array, failed);
 }
 
 static json_t *diff_json_changes(const struct baseline_diff *d)
@@ -220,14 +188,14 @@ static json_t *diff_json_changes(const struct baseline_diff *d)
 		const struct baseline_change *c = &d->changes[i];
 		json_t *o = json_object();
 		int item_failed = 0;
-		item_failed |= diff_json_put(o, "host", diff_json_text(c->target->host));
-		item_failed |= diff_json_put(o, "port", json_integer(c->target->port));
-		item_failed |= diff_json_put(o, "fact", json_string(baseline_fact_name(c->fact)));
-		item_failed |= diff_json_put(o, "before", diff_json_text(c->before));
-		item_failed |= diff_json_put(o, "after", diff_json_text(c->after));
-		failed |= diff_json_push(array, diff_json_finish(o, item_failed));
+		item_failed |= report_doc_put(o, "host", diff_json_text(c->target->host));
+		item_failed |= report_doc_put(o, "port", json_integer(c->target->port));
+		item_failed |= report_doc_put(o, "fact", json_string(baseline_fact_name(c->fact)));
+		item_failed |= report_doc_put(o, "before", diff_json_text(c->before));
+		item_failed |= report_doc_put(o, "after", diff_json_text(c->after));
+		failed |= report_doc_push(array, report_doc_finish(o, item_failed));
 	}
-	return diff_json_finish(array, failed);
+	return report_doc_finish(array, failed);
 }
 
 static json_t *diff_json_unverified(const struct baseline_diff *d)
@@ -238,12 +206,12 @@ static json_t *diff_json_unverified(const struct baseline_diff *d)
 		const struct baseline_target *t = d->unverified[i];
 		json_t *o = json_object();
 		int item_failed = 0;
-		item_failed |= diff_json_put(o, "host", diff_json_text(t->host));
-		item_failed |= diff_json_put(o, "port", json_integer(t->port));
-		item_failed |= diff_json_put(o, "findings", diff_json_count(t->nfindings));
-		failed |= diff_json_push(array, diff_json_finish(o, item_failed));
+		item_failed |= report_doc_put(o, "host", diff_json_text(t->host));
+		item_failed |= report_doc_put(o, "port", json_integer(t->port));
+		item_failed |= report_doc_put(o, "findings", report_doc_count(t->nfindings));
+		failed |= report_doc_push(array, report_doc_finish(o, item_failed));
 	}
-	return diff_json_finish(array, failed);
+	return report_doc_finish(array, failed);
 }
 
 json_t *report_diff_baseline_object(const struct baseline_diff *d,
@@ -251,12 +219,12 @@ json_t *report_diff_baseline_object(const struct baseline_diff *d,
 {
 	json_t *o = json_object();
 	int failed = 0;
-	failed |= diff_json_put(o, "file", diff_json_text(src->baseline));
-	failed |= diff_json_put(o, "new", diff_json_fingerprints(d->added, d->nadded));
-	failed |= diff_json_put(o, "resolved", diff_json_entries(d->resolved, d->nresolved));
-	failed |= diff_json_put(o, "changes", diff_json_changes(d));
-	failed |= diff_json_put(o, "unverified", diff_json_unverified(d));
-	return diff_json_finish(o, failed);
+	failed |= report_doc_put(o, "file", diff_json_text(src->baseline));
+	failed |= report_doc_put(o, "new", diff_json_fingerprints(d->added, d->nadded));
+	failed |= report_doc_put(o, "resolved", diff_json_entries(d->resolved, d->nresolved));
+	failed |= report_doc_put(o, "changes", diff_json_changes(d));
+	failed |= report_doc_put(o, "unverified", diff_json_unverified(d));
+	return report_doc_finish(o, failed);
 }
 
 static json_t *diff_json_summary(const struct baseline_diff *d,
@@ -264,37 +232,29 @@ static json_t *diff_json_summary(const struct baseline_diff *d,
 {
 	json_t *o = json_object();
 	int failed = 0;
-	failed |= diff_json_put(o, "new", diff_json_count(d->nadded));
-	failed |= diff_json_put(o, "unchanged", diff_json_count(d->nunchanged));
-	failed |= diff_json_put(o, "resolved", diff_json_count(d->nresolved));
-	failed |= diff_json_put(o, "changes", diff_json_count(d->nchanges));
-	failed |= diff_json_put(o, "unverified", diff_json_count(d->nunverified));
-	failed |= diff_json_put(o, "new_at_or_above_fail_on",
-	                        diff_json_count(baseline_count_new_at_least(d, src->fail_on)));
-	return diff_json_finish(o, failed);
+	failed |= report_doc_put(o, "new", report_doc_count(d->nadded));
+	failed |= report_doc_put(o, "unchanged", report_doc_count(d->nunchanged));
+	failed |= report_doc_put(o, "resolved", report_doc_count(d->nresolved));
+	failed |= report_doc_put(o, "changes", report_doc_count(d->nchanges));
+	failed |= report_doc_put(o, "unverified", report_doc_count(d->nunverified));
+	failed |= report_doc_put(o, "new_at_or_above_fail_on",
+	                         report_doc_count(baseline_count_new_at_least(d, src->fail_on)));
+	return report_doc_finish(o, failed);
 }
 
 int report_diff_json(FILE *out, const struct baseline_diff *d, const struct report_diff_source *src)
 {
 	json_t *root = json_object();
 	int failed = 0;
-	failed |= diff_json_put(root, "schema_version", json_string(REPORT_DIFF_SCHEMA_VERSION));
-	failed |= diff_json_put(root, "baseline", diff_json_text(src->baseline));
-	failed |= diff_json_put(root, "current", diff_json_text(src->current));
-	failed |= diff_json_put(root, "fail_on", diff_json_severity(src->fail_on));
-	failed |= diff_json_put(root, "summary", diff_json_summary(d, src));
-	failed |= diff_json_put(root, "new", diff_json_entries(d->added, d->nadded));
-	failed |= diff_json_put(root, "unchanged", diff_json_entries(d->unchanged, d->nunchanged));
-	failed |= diff_json_put(root, "resolved", diff_json_entries(d->resolved, d->nresolved));
-	failed |= diff_json_put(root, "changes", diff_json_changes(d));
-	failed |= diff_json_put(root, "unverified", diff_json_unverified(d));
-	root = diff_json_finish(root, failed);
-	if (root == NULL)
-		return SA_ERROR_NOMEM;
-	int rc = json_dumpf(root, out, DIFF_DUMP_FLAGS);
-	json_decref(root);
-	if (rc != 0)
-		return SA_ERROR_IO;
-	fputc('\n', out);
-	return ferror(out) ? SA_ERROR_IO : 0;
+	failed |= report_doc_put(root, "schema_version", json_string(REPORT_DIFF_SCHEMA_VERSION));
+	failed |= report_doc_put(root, "baseline", diff_json_text(src->baseline));
+	failed |= report_doc_put(root, "current", diff_json_text(src->current));
+	failed |= report_doc_put(root, "fail_on", diff_json_severity(src->fail_on));
+	failed |= report_doc_put(root, "summary", diff_json_summary(d, src));
+	failed |= report_doc_put(root, "new", diff_json_entries(d->added, d->nadded));
+	failed |= report_doc_put(root, "unchanged", diff_json_entries(d->unchanged, d->nunchanged));
+	failed |= report_doc_put(root, "resolved", diff_json_entries(d->resolved, d->nresolved));
+	failed |= report_doc_put(root, "changes", diff_json_changes(d));
+	failed |= report_doc_put(root, "unverified", diff_json_unverified(d));
+	return report_doc_write_document(out, report_doc_finish(root, failed));
 }

@@ -14,7 +14,8 @@
 #include "report_time.h"
 #include "sa_error.h"
 
-#define REPORT_DOC_LINE_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+#define REPORT_DOC_LINE_FLAGS     (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+#define REPORT_DOC_DOCUMENT_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
 int report_doc_put(json_t *obj, const char *key, json_t *value)
 {
@@ -35,16 +36,18 @@ json_t *report_doc_finish(json_t *value, int failed)
 	return value;
 }
 
-json_t *report_doc_text(const char *s)
+json_t *report_doc_take_text(char *s)
 {
 	if (s == NULL)
-		return json_null();
-	char *e = escape_visible_str(s);
-	if (e == NULL)
 		return NULL;
-	json_t *value = json_string(e);
-	free(e);
+	json_t *value = json_string(s);
+	free(s);
 	return value;
+}
+
+json_t *report_doc_text(const char *s)
+{
+	return s == NULL ? json_null() : report_doc_take_text(escape_visible_str(s));
 }
 
 json_t *report_doc_own_text(const char *s)
@@ -111,4 +114,16 @@ int report_doc_write_line(FILE *out, json_t *record)
 	if (rc != 0 || fputc('\n', out) == EOF)
 		return SA_ERROR_IO;
 	return 0;
+}
+
+int report_doc_write_document(FILE *out, json_t *doc)
+{
+	if (doc == NULL)
+		return SA_ERROR_NOMEM;
+	int rc = json_dumpf(doc, out, REPORT_DOC_DOCUMENT_FLAGS);
+	json_decref(doc);
+	if (rc != 0)
+		return SA_ERROR_IO;
+	fputc('\n', out);
+	return ferror(out) ? SA_ERROR_IO : 0;
 }

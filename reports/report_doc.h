@@ -3,11 +3,12 @@
  *	report_doc - jansson building blocks for the JSON-family writers
  *
  * DESCRIPTION
- *	The line-oriented writers (ndjson, ocsf) build each record with
- *	these helpers. Every constructor returns a new reference, or NULL
- *	when an allocation failed; report_doc_put() and report_doc_push()
- *	take that reference and return -1 for a NULL value or container, so
- *	a builder ORs their results and checks once with report_doc_finish().
+ *	The JSON writers (json, ndjson, ocsf, and the diff's JSON) build
+ *	their records with these helpers. Every constructor returns a new
+ *	reference, or NULL when an allocation failed; report_doc_put() and
+ *	report_doc_push() take that reference and return -1 for a NULL value
+ *	or container, so a builder ORs their results and checks once with
+ *	report_doc_finish().
  *
  *	report_doc_text() is for anything a server or a user supplied: it
  *	goes through escape_visible() first (jansson refuses invalid UTF-8,
@@ -16,11 +17,13 @@
  *
  *	report_doc_write_line() writes one record as a single line of
  *	compact, pure-ASCII JSON: a control byte or newline inside a string
- *	can never split a record.
+ *	can never split a record. report_doc_write_document() writes a whole
+ *	document (json, diff) indented, in the same order and pure ASCII.
  *
  * DIAGNOSTICS
- *	report_doc_write_line() returns SA_ERROR_NOMEM for a NULL record and
- *	SA_ERROR_IO when the stream failed.
+ *	report_doc_write_line() and report_doc_write_document() return
+ *	SA_ERROR_NOMEM for a NULL record and SA_ERROR_IO when the stream
+ *	failed.
  */
 #ifndef REPORT_DOC_H
 #define REPORT_DOC_H
@@ -37,6 +40,9 @@ int report_doc_push(json_t *array, json_t *value);
 
 /* value, or NULL (releasing value) when failed is non-zero. */
 json_t *report_doc_finish(json_t *value, int failed);
+
+/* A string from s, which it frees; NULL for NULL (an escaping that ran out of memory). */
+json_t *report_doc_take_text(char *s);
 
 /* Escaped server or user text; JSON null for NULL. */
 json_t *report_doc_text(const char *s);
@@ -57,5 +63,8 @@ json_t *report_doc_evidence(const struct finding *f);
 
 /* Writes record as one compact line and releases it. */
 int report_doc_write_line(FILE *out, json_t *record);
+
+/* Writes doc indented by two, ending in a newline, and releases it. */
+int report_doc_write_document(FILE *out, json_t *doc);
 
 #endif

@@ -493,7 +493,13 @@ Test(scan_lab, killed_ndjson_scan_leaves_every_completed_line)
 {
 	char out[320];
 	snprintf(out, sizeof(out), "/tmp/sa-killed.%d.ndjson", (int)getpid());
-	struct run_result r = interrupt_scan_as("ndjson", "kill -KILL $pid", out);
+	/* Killed once the hardened server's target line is on disk (bounded: 30 s). */
+	char kill_cmd[512];
+	snprintf(kill_cmd, sizeof(kill_cmd),
+		 "i=0; while ! grep -q '\"type\":\"target\"' '%s' && [ $i -lt 300 ]; do "
+		 "sleep 0.1; i=$((i+1)); done; kill -KILL $pid",
+		 out);
+	struct run_result r = interrupt_scan_as("ndjson", kill_cmd, out);
 	cr_assert(strstr(r.out, "exit=137") != NULL, "exit status: %s", r.out);
 	size_t n;
 	json_t **lines = ndjson_lines(out, &n);
@@ -521,6 +527,18 @@ Test(scan_lab, interrupted_ndjson_scan_ends_with_an_interrupted_summary)
 	json_t *last = lines[n - 1];
 	cr_assert_str_eq(json_string_value(json_object_get(last, "type")), "summary");
 	cr_assert(json_is_true(json_object_get(last, "interrupted")));
+	/* Every line of a real scan, each against the NDJSON schema. */
+	char cmd[8192];
+	int used = snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/scripts/validate-json.py "
+				"%s/tests/schema/smtp-audit-ndjson.schema.json",
+			    SA_SOURCE_DIR, SA_SOURCE_DIR);
+	for (size_t i = 0; i < n && used < (int)sizeof(cmd) - 300; i++) {
+		char line_path[sizeof(lab.dir) + 32];
+		snprintf(line_path, sizeof(line_path), "%s/line%zu.json", lab.dir, i);
+		cr_assert_eq(json_dump_file(lines[i], line_path, 0), 0);
+		used += snprintf(cmd + used, sizeof(cmd) - (size_t)used, " %s", line_path);
+	}
+	cr_assert_eq(system(cmd), 0, "schema validation failed");
 	ndjson_free(lines, n);
 	run_result_free(&r);
 }
@@ -544,8 +562,9 @@ Test(scan_lab, sigint_writes_what_completed_and_marks_the_report)
 		completed += strcmp(o, "completed") == 0;
 		interrupted += strcmp(o, "interrupted") == 0;
 	}
-	cr_assert_eq(completed, 1, "the hardened server finished before the signal");
-	cr_assert_eq(interrupted, 1, "the tarpit was cut");
+	/* The tarpit is always cut; the hardened server may or may not finish first. */
+	cr_assert_geq(interrupted, 1, "the tarpit was cut");
+	cr_assert_eq(completed + interrupted, 2, "every target is reported");
 	json_decref(doc);
 	run_result_free(&r);
 }

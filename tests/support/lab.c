@@ -3,143 +3,33 @@
  *	lab - start and stop smtp-lab from an integration test
  *
  * DESCRIPTION
- *	See lab.h. Running labs are kept in a small table so the atexit
- *	handler can kill whatever a test forgot; the table is the only
- *	global state and lives in the test process only.
+ *	See lab.h. Starting, stopping and the atexit clean-up of whatever a
+ *	test forgot are run_spawn() and run_stop() (run.h).
  */
 #include "lab.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "run.h"
 #include "sa_error.h"
 
-#define LAB_RUNNING_MAX 64
-#define LAB_POLL_MS     5
-#define LAB_LINE_MAX    256
-
-/* Labs started and not yet stopped, for the atexit handler. */
-struct lab_running {
-	pid_t pid;
-	char dir[256];
-};
-
-static struct lab_running lab_running[LAB_RUNNING_MAX];
-static bool lab_atexit_registered;
-
-static double lab_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void lab_pause(void)
-{
-	struct timespec ts = {.tv_nsec = LAB_POLL_MS * 1000000L};
-	nanosleep(&ts, NULL);
-}
+#define LAB_POLL_MS  5
+#define LAB_LINE_MAX 256
 
 static void lab_path(const struct lab *lab, const char *name, char *buf, size_t buflen)
 {
 	snprintf(buf, buflen, "%s/%s", lab->dir, name);
 }
 
-/* The lab's files and whatever a test put next to them (the directory is the test's too). */
-static void lab_remove_files(const char *dir)
-{
-	char path[600];
-	DIR *d = opendir(dir);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 static void lab_remove_dir(struct lab *lab)
 {
 	if (lab->dir[0] == '\0')
 		return;
-	lab_remove_files(lab->dir);
+	run_remove_dir(lab->dir);
 	lab->dir[0] = '\0';
-}
-
-/* What a test left running when it ended without lab_stop() (a failed assertion). */
-static void lab_kill_all(void)
-{
-	for (size_t i = 0; i < LAB_RUNNING_MAX; i++) {
-		if (lab_running[i].pid <= 0)
-			continue;
-		kill(-lab_running[i].pid, SIGKILL);
-		waitpid(lab_running[i].pid, NULL, 0);
-		lab_remove_files(lab_running[i].dir);
-		lab_running[i].pid = 0;
-	}
-}
-
-static void lab_register(const struct lab *lab)
-{
-	if (!lab_atexit_registered)
-		lab_atexit_registered = atexit(lab_kill_all) == 0;
-	for (size_t i = 0; i < LAB_RUNNING_MAX; i++) {
-		if (lab_running[i].pid == 0) {
-			lab_running[i].pid = lab->pid;
-			snprintf(lab_running[i].dir, sizeof(lab_running[i].dir), "%s", lab->dir);
-			return;
-		}
-	}
-}
-
-static void lab_unregister(pid_t pid)
-{
-	for (size_t i = 0; i < LAB_RUNNING_MAX; i++)
-		if (lab_running[i].pid == pid)
-			lab_running[i].pid = 0;
-}
-
-/* Copies the lab's stderr to ours: the reason a start failed. */
-static void lab_show_stderr(const struct lab *lab)
-{
-	char path[320], line[LAB_LINE_MAX];
-	lab_path(lab, "stderr", path, sizeof(path));
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "smtp-lab said: %s", line);
-	fclose(f);
-}
-
-static _Noreturn void lab_exec(const struct lab *lab, char **argv, pid_t parent)
-{
-	char path[320];
-	setpgid(0, 0);
-	/* The lab dies with the test process, however that ends. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	lab_path(lab, "stderr", path, sizeof(path));
-	if (freopen("/dev/null", "r", stdin) == NULL || freopen(path, "w", stdout) == NULL ||
-	    dup2(fileno(stdout), STDERR_FILENO) < 0)
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	execv(argv[0], argv);
-	_exit(127);
 }
 
 static char **lab_argv(const struct lab *lab, const char *const specs[], size_t nspecs,
@@ -193,29 +83,22 @@ static int lab_parse_ready(struct lab *lab, const char *path)
 /* Waits for the ready file, or for the lab to die. */
 static int lab_wait_ready(struct lab *lab, const char *ready)
 {
-	double deadline = lab_now() + LAB_START_TIMEOUT_S;
-	while (lab_now() < deadline) {
+	double deadline = run_now() + LAB_START_TIMEOUT_S;
+	while (run_now() < deadline) {
 		if (access(ready, F_OK) == 0)
 			return lab_parse_ready(lab, ready);
-		if (waitpid(lab->pid, NULL, WNOHANG) == lab->pid) {
-			lab_unregister(lab->pid);
-			lab->pid = 0;
+		if (run_reaped(&lab->pid, NULL))
 			return SA_ERROR_IO;
-		}
-		lab_pause();
+		run_pause_ms(LAB_POLL_MS);
 	}
 	return SA_ERROR_TIMEOUT;
 }
 
 static int lab_make_dir(struct lab *lab)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(lab->dir, sizeof(lab->dir), "%s/smtp-lab-XXXXXX",
-	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(lab->dir) == NULL) {
-		lab->dir[0] = '\0';
-		return SA_ERROR_IO;
-	}
+	int rc = run_make_dir(lab->dir, sizeof(lab->dir), "smtp-lab");
+	if (rc != 0)
+		return rc;
 	lab_path(lab, "log", lab->log_path, sizeof(lab->log_path));
 	return 0;
 }
@@ -236,22 +119,15 @@ int lab_start(struct lab *lab, const char *const listen_specs[], size_t nspecs,
 		lab_remove_dir(lab);
 		return SA_ERROR_NOMEM;
 	}
-	pid_t parent = getpid();
-	fflush(NULL);
-	lab->pid = fork();
-	if (lab->pid == 0)
-		lab_exec(lab, argv, parent);
+	rc = run_spawn(argv, lab->dir, &lab->pid);
 	free(argv);
-	if (lab->pid < 0) {
-		lab->pid = 0;
+	if (rc != 0) {
 		lab_remove_dir(lab);
-		return SA_ERROR_IO;
+		return rc;
 	}
-	setpgid(lab->pid, lab->pid);
-	lab_register(lab);
 	rc = lab_wait_ready(lab, ready);
 	if (rc != 0) {
-		lab_show_stderr(lab);
+		run_show_stderr(lab->dir, "smtp-lab");
 		lab_stop(lab);
 	}
 	return rc;
@@ -280,29 +156,12 @@ int lab_signal(struct lab *lab, int sig, double timeout_s, int *status)
 {
 	if (lab->pid <= 0)
 		return SA_ERROR_INVAL;
-	kill(lab->pid, sig);
-	double deadline = lab_now() + timeout_s;
-	do {
-		pid_t got = waitpid(lab->pid, status, WNOHANG);
-		if (got == lab->pid || (got < 0 && errno == ECHILD)) {
-			lab_unregister(lab->pid);
-			lab->pid = 0;
-			return 0;
-		}
-		lab_pause();
-	} while (lab_now() < deadline);
-	return SA_ERROR_TIMEOUT;
+	return run_signal(&lab->pid, sig, timeout_s, status);
 }
 
 void lab_stop(struct lab *lab)
 {
-	int status;
-	if (lab->pid > 0 && lab_signal(lab, SIGTERM, LAB_STOP_TIMEOUT_S, &status) != 0) {
-		kill(-lab->pid, SIGKILL);
-		waitpid(lab->pid, NULL, 0);
-		lab_unregister(lab->pid);
-		lab->pid = 0;
-	}
+	run_stop(&lab->pid, LAB_STOP_TIMEOUT_S);
 	lab_remove_dir(lab);
 }
 
@@ -356,12 +215,12 @@ size_t lab_log_count(const struct lab *lab, const char *needle)
 
 bool lab_log_wait(const struct lab *lab, const char *needle, size_t count, double timeout_s)
 {
-	double deadline = lab_now() + timeout_s;
+	double deadline = run_now() + timeout_s;
 	for (;;) {
 		if (lab_log_count(lab, needle) >= count)
 			return true;
-		if (lab_now() >= deadline)
+		if (run_now() >= deadline)
 			return false;
-		lab_pause();
+		run_pause_ms(LAB_POLL_MS);
 	}
 }

@@ -3,102 +3,24 @@
  *	rsyslog - a real rsyslogd on loopback that writes what it receives to a file
  *
  * DESCRIPTION
- *	See rsyslog.h. Running instances are kept in a small table for the
- *	atexit handler; it is the only global state and lives in the test
- *	process only.
+ *	See rsyslog.h. Starting, stopping and the atexit clean-up of whatever
+ *	a test forgot are run_spawn() and run_stop() (run.h).
  */
 #include "rsyslog.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "run.h"
 #include "sa_error.h"
 
-#define RSYSLOG_RUNNING_MAX    8
 #define RSYSLOG_POLL_MS        20
 #define RSYSLOG_MARKER_EVERY_S 0.5
-
-struct rsyslog_running {
-	pid_t pid;
-	char dir[256];
-};
-
-static struct rsyslog_running rsyslog_running[RSYSLOG_RUNNING_MAX];
-static bool rsyslog_atexit_registered;
-
-static double rsyslog_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void rsyslog_pause(void)
-{
-	struct timespec ts = {.tv_nsec = RSYSLOG_POLL_MS * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static void rsyslog_remove_dir(const char *dir)
-{
-	char path[600];
-	DIR *d = opendir(dir);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-static void rsyslog_kill_all(void)
-{
-	for (size_t i = 0; i < RSYSLOG_RUNNING_MAX; i++) {
-		if (rsyslog_running[i].pid <= 0)
-			continue;
-		kill(-rsyslog_running[i].pid, SIGKILL);
-		waitpid(rsyslog_running[i].pid, NULL, 0);
-		rsyslog_remove_dir(rsyslog_running[i].dir);
-		rsyslog_running[i].pid = 0;
-	}
-}
-
-static void rsyslog_register(const struct rsyslog *rs)
-{
-	if (!rsyslog_atexit_registered)
-		rsyslog_atexit_registered = atexit(rsyslog_kill_all) == 0;
-	for (size_t i = 0; i < RSYSLOG_RUNNING_MAX; i++) {
-		if (rsyslog_running[i].pid == 0) {
-			rsyslog_running[i].pid = rs->pid;
-			snprintf(rsyslog_running[i].dir, sizeof(rsyslog_running[i].dir), "%s",
-			         rs->dir);
-			return;
-		}
-	}
-}
-
-static void rsyslog_unregister(pid_t pid)
-{
-	for (size_t i = 0; i < RSYSLOG_RUNNING_MAX; i++)
-		if (rsyslog_running[i].pid == pid)
-			rsyslog_running[i].pid = 0;
-}
 
 bool rsyslog_available(void)
 {
@@ -144,34 +66,13 @@ static int rsyslog_write_config(const struct rsyslog *rs, const char *path)
 	return fclose(f) == 0 ? 0 : SA_ERROR_IO;
 }
 
-static _Noreturn void rsyslog_exec(const struct rsyslog *rs, pid_t parent)
+static int rsyslog_spawn(struct rsyslog *rs)
 {
-	char conf[320], pidfile[320], err[320];
+	char conf[320], pidfile[320];
 	snprintf(conf, sizeof(conf), "%s/rsyslog.conf", rs->dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/rsyslogd.pid", rs->dir);
-	snprintf(err, sizeof(err), "%s/stderr", rs->dir);
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	if (freopen("/dev/null", "r", stdin) == NULL || freopen(err, "w", stdout) == NULL ||
-	    dup2(fileno(stdout), STDERR_FILENO) < 0)
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	execl(RSYSLOG_BIN, RSYSLOG_BIN, "-n", "-f", conf, "-i", pidfile, (char *)NULL);
-	_exit(127);
-}
-
-static void rsyslog_show_stderr(const struct rsyslog *rs)
-{
-	char path[320], line[512];
-	snprintf(path, sizeof(path), "%s/stderr", rs->dir);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "rsyslogd said: %s", line);
-	fclose(f);
+	char *const argv[] = {RSYSLOG_BIN, "-n", "-f", conf, "-i", pidfile, NULL};
+	return run_spawn(argv, rs->dir, &rs->pid);
 }
 
 static bool rsyslog_tcp_accepts(const struct rsyslog *rs)
@@ -200,50 +101,37 @@ static void rsyslog_send_marker(const struct rsyslog *rs)
 	close(fd);
 }
 
-static bool rsyslog_exited(struct rsyslog *rs)
-{
-	if (waitpid(rs->pid, NULL, WNOHANG) != rs->pid)
-		return false;
-	rsyslog_unregister(rs->pid);
-	rs->pid = 0;
-	return true;
-}
-
 /* Waits for the TCP listener, then for a UDP marker to reach the file. */
 static int rsyslog_wait_ready(struct rsyslog *rs)
 {
-	double deadline = rsyslog_now() + RSYSLOG_START_TIMEOUT_S;
+	double deadline = run_now() + RSYSLOG_START_TIMEOUT_S;
 	bool tcp = false;
 	double next_marker = 0;
-	while (rsyslog_now() < deadline) {
-		if (rsyslog_exited(rs))
+	while (run_now() < deadline) {
+		if (run_reaped(&rs->pid, NULL))
 			return SA_ERROR_IO;
 		if (!tcp) {
 			tcp = rsyslog_tcp_accepts(rs);
 		} else if (rsyslog_wait_lines(rs, RSYSLOG_READY_APP, 1, 0)) {
 			return 0;
-		} else if (rsyslog_now() >= next_marker) {
+		} else if (run_now() >= next_marker) {
 			rsyslog_send_marker(rs);
-			next_marker = rsyslog_now() + RSYSLOG_MARKER_EVERY_S;
+			next_marker = run_now() + RSYSLOG_MARKER_EVERY_S;
 		}
-		rsyslog_pause();
+		run_pause_ms(RSYSLOG_POLL_MS);
 	}
 	return SA_ERROR_TIMEOUT;
 }
 
 static int rsyslog_prepare(struct rsyslog *rs)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(rs->dir, sizeof(rs->dir), "%s/sa-rsyslog-XXXXXX",
-	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(rs->dir) == NULL) {
-		rs->dir[0] = '\0';
-		return SA_ERROR_IO;
-	}
+	int rc = run_make_dir(rs->dir, sizeof(rs->dir), "sa-rsyslog");
+	if (rc != 0)
+		return rc;
 	snprintf(rs->messages_path, sizeof(rs->messages_path), "%s/messages", rs->dir);
 	char conf[320];
 	snprintf(conf, sizeof(conf), "%s/rsyslog.conf", rs->dir);
-	int rc = rsyslog_free_port(SOCK_DGRAM, &rs->udp_port);
+	rc = rsyslog_free_port(SOCK_DGRAM, &rs->udp_port);
 	if (rc == 0)
 		rc = rsyslog_free_port(SOCK_STREAM, &rs->tcp_port);
 	if (rc == 0)
@@ -259,49 +147,25 @@ int rsyslog_start(struct rsyslog *rs)
 		rsyslog_stop(rs);
 		return rc;
 	}
-	pid_t parent = getpid();
-	fflush(NULL);
-	rs->pid = fork();
-	if (rs->pid == 0)
-		rsyslog_exec(rs, parent);
-	if (rs->pid < 0) {
-		rs->pid = 0;
+	rc = rsyslog_spawn(rs);
+	if (rc != 0) {
 		rsyslog_stop(rs);
-		return SA_ERROR_IO;
+		return rc;
 	}
-	setpgid(rs->pid, rs->pid);
-	rsyslog_register(rs);
 	rc = rsyslog_wait_ready(rs);
 	if (rc != 0) {
 		fprintf(stderr, "rsyslogd did not become ready: %s\n", sa_error_str(rc));
-		rsyslog_show_stderr(rs);
+		run_show_stderr(rs->dir, "rsyslogd");
 		rsyslog_stop(rs);
 	}
 	return rc;
 }
 
-/* SIGTERM, a bounded wait, then SIGKILL to the group. */
-static void rsyslog_end_process(struct rsyslog *rs)
-{
-	kill(rs->pid, SIGTERM);
-	double deadline = rsyslog_now() + RSYSLOG_STOP_TIMEOUT_S;
-	while (rsyslog_now() < deadline) {
-		if (rsyslog_exited(rs))
-			return;
-		rsyslog_pause();
-	}
-	kill(-rs->pid, SIGKILL);
-	waitpid(rs->pid, NULL, 0);
-	rsyslog_unregister(rs->pid);
-	rs->pid = 0;
-}
-
 void rsyslog_stop(struct rsyslog *rs)
 {
-	if (rs->pid > 0)
-		rsyslog_end_process(rs);
+	run_stop(&rs->pid, RSYSLOG_STOP_TIMEOUT_S);
 	if (rs->dir[0] != '\0') {
-		rsyslog_remove_dir(rs->dir);
+		run_remove_dir(rs->dir);
 		rs->dir[0] = '\0';
 	}
 }
@@ -346,15 +210,15 @@ static size_t rsyslog_count_lines(const char *text, const char *needle)
 bool rsyslog_wait_lines(const struct rsyslog *rs, const char *needle, size_t count,
                         double timeout_s)
 {
-	double deadline = rsyslog_now() + timeout_s;
+	double deadline = run_now() + timeout_s;
 	for (;;) {
 		char *text = rsyslog_messages(rs);
 		size_t n = text != NULL ? rsyslog_count_lines(text, needle) : 0;
 		free(text);
 		if (n >= count)
 			return true;
-		if (rsyslog_now() >= deadline)
+		if (run_now() >= deadline)
 			return false;
-		rsyslog_pause();
+		run_pause_ms(RSYSLOG_POLL_MS);
 	}
 }

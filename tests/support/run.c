@@ -8,9 +8,14 @@
  *	notices the exit. SIGPIPE is ignored while the loop runs (a child
  *	that does not read its stdin must not kill the test) and restored
  *	afterwards; the child gets the default back before exec.
+ *
+ *	Spawned servers are kept in a small table for the atexit handler; it
+ *	is the only global state and lives in the test process only.
  */
 #include "run.h"
 
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +34,8 @@
 #define RUN_CAPTURE_MAX (64u * 1024 * 1024)
 #define RUN_DRAIN_S     1.0
 #define RUN_POLL_MS     20
+#define RUN_SPAWNED_MAX 64
+#define RUN_WAIT_MS     5
 
 struct run_capture {
 	int fd;
@@ -45,7 +53,7 @@ struct run_child {
 	int status;
 };
 
-static double run_now(void)
+double run_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -127,7 +135,7 @@ static int run_pipe(int fds[2])
 }
 
 /* Forks the child with its three pipes (stdin from /dev/null when there is no text). */
-static int run_spawn(const char *const argv[], const char *stdin_text, struct run_child *ch)
+static int run_start_child(const char *const argv[], const char *stdin_text, struct run_child *ch)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	int rc = stdin_text != NULL ? run_pipe(in) : 0;
@@ -258,7 +266,7 @@ int run_command(const char *const argv[], double timeout_s, const char *stdin_te
 	double start = run_now();
 
 	sigaction(SIGPIPE, &ignore, &old);
-	int rc = run_spawn(argv, stdin_text, &ch);
+	int rc = run_start_child(argv, stdin_text, &ch);
 	if (rc == 0 && ch.in_fd >= 0 && ch.in_left == 0)
 		run_close(&ch.in_fd);
 	if (rc == 0) {
@@ -290,4 +298,159 @@ void run_result_free(struct run_result *r)
 	free(r->out);
 	free(r->err);
 	*r = (struct run_result){0};
+}
+
+/* ---- servers in the background ---- */
+
+/* Started and not yet reaped, for the atexit handler. */
+struct run_spawned {
+	pid_t pid;
+	char dir[256];
+};
+
+static struct run_spawned run_spawned[RUN_SPAWNED_MAX];
+static bool run_atexit_registered;
+
+void run_pause_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int run_make_dir(char *dir, size_t dirlen, const char *prefix)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, dirlen, "%s/%s-XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", prefix);
+	if (mkdtemp(dir) == NULL) {
+		dir[0] = '\0';
+		return SA_ERROR_IO;
+	}
+	return 0;
+}
+
+void run_remove_dir(const char *dir)
+{
+	char path[600];
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* What a test left running when it ended without stopping it (a failed assertion). */
+static void run_kill_spawned(void)
+{
+	for (size_t i = 0; i < RUN_SPAWNED_MAX; i++) {
+		if (run_spawned[i].pid <= 0)
+			continue;
+		kill(-run_spawned[i].pid, SIGKILL);
+		waitpid(run_spawned[i].pid, NULL, 0);
+		run_remove_dir(run_spawned[i].dir);
+		run_spawned[i].pid = 0;
+	}
+}
+
+static void run_register(pid_t pid, const char *dir)
+{
+	if (!run_atexit_registered)
+		run_atexit_registered = atexit(run_kill_spawned) == 0;
+	for (size_t i = 0; i < RUN_SPAWNED_MAX; i++) {
+		if (run_spawned[i].pid == 0) {
+			run_spawned[i].pid = pid;
+			snprintf(run_spawned[i].dir, sizeof(run_spawned[i].dir), "%s", dir);
+			return;
+		}
+	}
+}
+
+static void run_unregister(pid_t *pid)
+{
+	for (size_t i = 0; i < RUN_SPAWNED_MAX; i++)
+		if (run_spawned[i].pid == *pid)
+			run_spawned[i].pid = 0;
+	*pid = 0;
+}
+
+static _Noreturn void run_exec_spawned(char *const argv[], const char *dir, pid_t parent)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	setpgid(0, 0);
+	/* The server dies with the test process, however that ends. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	if (freopen("/dev/null", "r", stdin) == NULL || freopen(path, "w", stdout) == NULL ||
+	    dup2(fileno(stdout), STDERR_FILENO) < 0)
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+int run_spawn(char *const argv[], const char *dir, pid_t *pid)
+{
+	pid_t parent = getpid();
+	fflush(NULL);
+	*pid = fork();
+	if (*pid == 0)
+		run_exec_spawned(argv, dir, parent);
+	if (*pid < 0) {
+		*pid = 0;
+		return SA_ERROR_IO;
+	}
+	setpgid(*pid, *pid);
+	run_register(*pid, dir);
+	return 0;
+}
+
+bool run_reaped(pid_t *pid, int *status)
+{
+	assert(*pid > 0);
+	pid_t got = waitpid(*pid, status, WNOHANG);
+	if (got != *pid && !(got < 0 && errno == ECHILD))
+		return false;
+	run_unregister(pid);
+	return true;
+}
+
+int run_signal(pid_t *pid, int sig, double timeout_s, int *status)
+{
+	kill(*pid, sig);
+	double deadline = run_now() + timeout_s;
+	do {
+		if (run_reaped(pid, status))
+			return 0;
+		run_pause_ms(RUN_WAIT_MS);
+	} while (run_now() < deadline);
+	return SA_ERROR_TIMEOUT;
+}
+
+void run_stop(pid_t *pid, double timeout_s)
+{
+	if (*pid <= 0 || run_signal(pid, SIGTERM, timeout_s, NULL) == 0)
+		return;
+	kill(-*pid, SIGKILL);
+	waitpid(*pid, NULL, 0);
+	run_unregister(pid);
+}
+
+void run_show_stderr(const char *dir, const char *who)
+{
+	char path[320], line[512];
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		fprintf(stderr, "%s said: %s", who, line);
+	fclose(f);
 }

@@ -22,8 +22,16 @@
  *	(regenerate after an intended output or catalogue change, then review
  *	the diff before committing it).
  *
- *	Shared by test_report_text.c and test_report_json.c; everything is
- *	static, each test file includes it once.
+ *	report_fixture_writer() finds a writer by name;
+ *	report_fixture_render_fixed() renders the fixed scan with it and
+ *	report_fixture_expect_golden() compares that with a golden file;
+ *	report_fixture_expect_order_independent() and
+ *	report_fixture_expect_stream_error() are the checks every writer
+ *	owes: the same bytes whatever the insertion order, and SA_ERROR_IO
+ *	from a stream that refuses writes.
+ *
+ *	Shared by the writer tests; everything is static (the optional
+ *	checks static inline), each test file includes it once.
  */
 #ifndef REPORT_FIXTURE_H
 #define REPORT_FIXTURE_H
@@ -35,6 +43,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "sa_error.h"
 
 #define REPORT_FIXTURE_GOLDEN_DIR SA_SOURCE_DIR "/tests/data/golden/"
 
@@ -301,6 +310,54 @@ static struct report_options report_fixture_options(void)
 	};
 }
 
+/* The registered writer called name. */
+static inline const struct report_writer *report_fixture_writer(const char *name)
+{
+	const struct report_writer *w = report_find(name);
+	cr_assert_not_null(w, "no writer %s", name);
+	cr_assert_str_eq(w->name, name);
+	return w;
+}
+
+/* The fixed scan, added in order, through the writer called name. */
+static inline struct report_fixture_output
+report_fixture_render_fixed(const char *name, enum report_fixture_order order)
+{
+	struct scan_result scan;
+	report_fixture_scan(&scan, order);
+	struct report_fixture_output o =
+	    report_fixture_render(report_fixture_writer(name), report_fixture_options(), &scan);
+	scan_result_free(&scan);
+	return o;
+}
+
+static inline void report_fixture_expect_order_independent(const char *name)
+{
+	struct report_fixture_output a = report_fixture_render_fixed(name, REPORT_FIXTURE_FORWARD);
+	struct report_fixture_output b = report_fixture_render_fixed(name, REPORT_FIXTURE_REVERSE);
+	cr_expect_eq(a.len, b.len);
+	cr_expect_eq(memcmp(a.data, b.data, a.len < b.len ? a.len : b.len), 0);
+	free(a.data);
+	free(b.data);
+}
+
+/* A stream that refuses writes: target() (when the writer has one) and end() give SA_ERROR_IO. */
+static inline void report_fixture_expect_stream_error(const char *name)
+{
+	struct scan_result scan;
+	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
+	struct report_options opt = report_fixture_options();
+	opt.out = fopen("/dev/null", "r");
+	cr_assert_not_null(opt.out);
+	opt.scan_id = scan.scan_id;
+	const struct report_writer *w = report_fixture_writer(name);
+	if (w->target != NULL)
+		cr_expect_eq(w->target(&opt, scan.targets[0]), SA_ERROR_IO);
+	cr_expect_eq(w->end(&opt, &scan), SA_ERROR_IO);
+	fclose(opt.out);
+	scan_result_free(&scan);
+}
+
 /* Line number (from 1) and offset of the first difference, for a readable failure. */
 static void report_fixture_first_difference(const char *a, size_t alen, const char *b, size_t blen,
                                             size_t *line, size_t *offset)
@@ -345,6 +402,14 @@ static void report_fixture_golden(const char *name, const struct report_fixture_
 	          "%s differs from the output at line %zu (byte %zu); got:\n%.*s", name, line,
 	          offset, (int)(o->len - offset < 200 ? o->len - offset : 200), o->data + offset);
 	free(want);
+}
+
+/* The fixed scan through the writer called name is byte for byte tests/data/golden/file. */
+static inline void report_fixture_expect_golden(const char *name, const char *file)
+{
+	struct report_fixture_output o = report_fixture_render_fixed(name, REPORT_FIXTURE_FORWARD);
+	report_fixture_golden(file, &o);
+	free(o.data);
 }
 
 #endif

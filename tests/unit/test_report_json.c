@@ -24,38 +24,15 @@
 
 #include <jansson.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "escape.h"
 #include "report.h"
 #include "report_fixture.h"
-#include "sa_error.h"
+#include "report_lines.h"
 
-#define PYTHON          "/usr/bin/python3"
-#define VALIDATE_SCRIPT SA_SOURCE_DIR "/scripts/validate-json.py"
-#define SCHEMA_FILE     SA_SOURCE_DIR "/tests/schema/smtp-audit-report.schema.json"
-
-static const struct report_writer *json_writer(void)
-{
-	const struct report_writer *w = report_find("json");
-	cr_assert_not_null(w);
-	cr_assert_str_eq(w->name, "json");
-	return w;
-}
-
-static struct report_fixture_output render(enum report_fixture_order order)
-{
-	struct scan_result scan;
-	report_fixture_scan(&scan, order);
-	struct report_fixture_output o =
-	    report_fixture_render(json_writer(), report_fixture_options(), &scan);
-	scan_result_free(&scan);
-	return o;
-}
+#define SCHEMA_FILE SA_SOURCE_DIR "/tests/schema/smtp-audit-report.schema.json"
 
 static json_t *parse(const struct report_fixture_output *o)
 {
@@ -67,53 +44,15 @@ static json_t *parse(const struct report_fixture_output *o)
 
 Test(report_json, golden, .timeout = 60)
 {
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	report_fixture_golden("report.json", &o);
-	free(o.data);
-}
-
-/* Writes len bytes to a new temporary file; its path goes into path (at least 32 bytes). */
-static void write_temp(const char *data, size_t len, char *path)
-{
-	strcpy(path, "/tmp/sa-report-XXXXXX.json");
-	int fd = mkstemps(path, 5);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-static bool have_jsonschema(void)
-{
-	return system(PYTHON " -c 'import jsonschema' >/dev/null 2>&1") == 0;
-}
-
-/* Runs the validation script on data; returns its exit status, its output into report. */
-static int validate(const char *data, size_t len, char *report, size_t report_len)
-{
-	char path[64], command[1024];
-	write_temp(data, len, path);
-	snprintf(command, sizeof(command), "%s %s %s %s 2>&1", PYTHON, VALIDATE_SCRIPT, SCHEMA_FILE,
-	         path);
-	FILE *p = popen(command, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(report, 1, report_len - 1, p);
-	report[n] = '\0';
-	while (fgetc(p) != EOF)
-		continue;
-	int status = pclose(p);
-	unlink(path);
-	cr_assert(WIFEXITED(status), "validator did not exit normally");
-	return WEXITSTATUS(status);
+	report_fixture_expect_golden("json", "report.json");
 }
 
 Test(report_json, validates_against_schema, .timeout = 60)
 {
-	if (!have_jsonschema())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)", PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	char report[4096];
-	int status = validate(o.data, o.len, report, sizeof(report));
-	cr_expect_eq(status, 0, "schema errors:\n%s", report);
+	report_lines_require_validator();
+	struct report_fixture_output o =
+	    report_fixture_render_fixed("json", REPORT_FIXTURE_FORWARD);
+	report_lines_expect_valid_document(SCHEMA_FILE, o.data, o.len);
 	free(o.data);
 }
 
@@ -130,16 +69,17 @@ static int validate_tampered(json_t *doc, const char *const *path, size_t n, jso
 	cr_assert_eq(json_object_set_new(node, path[n - 1], value), 0);
 	char *text = json_dumps(doc, JSON_INDENT(2));
 	cr_assert_not_null(text);
-	int status = validate(text, strlen(text), report, report_len);
+	int status =
+	    report_lines_validate_document(SCHEMA_FILE, text, strlen(text), report, report_len);
 	free(text);
 	return status;
 }
 
 Test(report_json, schema_rejects_tampered_documents, .timeout = 60)
 {
-	if (!have_jsonschema())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)", PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
+	report_lines_require_validator();
+	struct report_fixture_output o =
+	    report_fixture_render_fixed("json", REPORT_FIXTURE_FORWARD);
 	static const struct {
 		const char *path[6];
 		size_t n;
@@ -167,11 +107,9 @@ Test(report_json, schema_rejects_tampered_documents, .timeout = 60)
 
 Test(report_json, pure_ascii_and_escaped, .timeout = 60)
 {
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	for (size_t i = 0; i < o.len; i++) {
-		unsigned char c = (unsigned char)o.data[i];
-		cr_assert((c >= 0x20 && c <= 0x7e) || c == '\n', "byte 0x%02x at offset %zu", c, i);
-	}
+	struct report_fixture_output o =
+	    report_fixture_render_fixed("json", REPORT_FIXTURE_FORWARD);
+	report_lines_expect_printable(o.data, o.len);
 	/* Control bytes were escaped by us, so jansson never had to write \u escapes. */
 	cr_expect_null(strstr(o.data, "\\u00"), "a control byte reached jansson");
 
@@ -199,7 +137,7 @@ Test(report_json, content_matches_model, .timeout = 60)
 	struct scan_result scan;
 	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
 	struct report_fixture_output o =
-	    report_fixture_render(json_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("json"), report_fixture_options(), &scan);
 	json_t *doc = parse(&o);
 
 	cr_expect_str_eq(json_string_value(json_object_get(doc, "schema_version")),
@@ -250,12 +188,7 @@ Test(report_json, content_matches_model, .timeout = 60)
 
 Test(report_json, independent_of_insertion_order, .timeout = 60)
 {
-	struct report_fixture_output a = render(REPORT_FIXTURE_FORWARD);
-	struct report_fixture_output b = render(REPORT_FIXTURE_REVERSE);
-	cr_expect_eq(a.len, b.len);
-	cr_expect_eq(memcmp(a.data, b.data, a.len < b.len ? a.len : b.len), 0);
-	free(a.data);
-	free(b.data);
+	report_fixture_expect_order_independent("json");
 }
 
 Test(report_json, empty_scan, .timeout = 60)
@@ -264,7 +197,7 @@ Test(report_json, empty_scan, .timeout = 60)
 	scan_result_init(&scan);
 	memcpy(scan.scan_id, "00000000-0000-0000-0000-000000000000", 37);
 	struct report_fixture_output o =
-	    report_fixture_render(json_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("json"), report_fixture_options(), &scan);
 	json_t *doc = parse(&o);
 	json_t *summary = json_object_get(doc, "summary");
 	cr_expect(json_is_null(json_object_get(summary, "worst")));
@@ -272,10 +205,8 @@ Test(report_json, empty_scan, .timeout = 60)
 	cr_expect_eq(json_array_size(json_object_get(doc, "targets")), 0);
 	cr_expect(json_is_array(json_object_get(doc, "targets")));
 	json_decref(doc);
-	if (have_jsonschema()) {
-		char report[4096];
-		cr_expect_eq(validate(o.data, o.len, report, sizeof(report)), 0, "%s", report);
-	}
+	if (report_lines_available())
+		report_lines_expect_valid_document(SCHEMA_FILE, o.data, o.len);
 	free(o.data);
 }
 
@@ -295,7 +226,7 @@ Test(report_json, certificate_times_are_clamped, .timeout = 60)
 {
 	struct scan_result scan = scan_with_extreme_times();
 	struct report_fixture_output o =
-	    report_fixture_render(json_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("json"), report_fixture_options(), &scan);
 	json_t *doc = parse(&o);
 	json_t *tls = json_object_get(json_array_get(json_object_get(doc, "targets"), 2), "tls");
 	cr_expect_str_eq(json_string_value(json_object_get(tls, "not_before")),
@@ -309,12 +240,5 @@ Test(report_json, certificate_times_are_clamped, .timeout = 60)
 
 Test(report_json, stream_error_is_reported, .timeout = 60)
 {
-	struct scan_result scan;
-	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
-	struct report_options opt = report_fixture_options();
-	opt.out = fopen("/dev/null", "r");
-	cr_assert_not_null(opt.out);
-	cr_expect_eq(json_writer()->end(&opt, &scan), SA_ERROR_IO);
-	fclose(opt.out);
-	scan_result_free(&scan);
+	report_fixture_expect_stream_error("json");
 }

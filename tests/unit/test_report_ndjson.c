@@ -17,37 +17,16 @@
 #include <criterion/parameterized.h>
 
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "escape.h"
 #include "report.h"
 #include "report_fixture.h"
 #include "report_lines.h"
 #include "report_time.h"
-#include "sa_error.h"
 
 #define NDJSON_SCHEMA SA_SOURCE_DIR "/tests/schema/smtp-audit-ndjson.schema.json"
-
-static const struct report_writer *ndjson_writer(void)
-{
-	const struct report_writer *w = report_find("ndjson");
-	cr_assert_not_null(w);
-	cr_assert_str_eq(w->name, "ndjson");
-	return w;
-}
-
-static struct report_fixture_output render(enum report_fixture_order order)
-{
-	struct scan_result scan;
-	report_fixture_scan(&scan, order);
-	struct report_fixture_output o =
-	    report_fixture_render(ndjson_writer(), report_fixture_options(), &scan);
-	scan_result_free(&scan);
-	return o;
-}
 
 static const char *member(json_t *obj, const char *key)
 {
@@ -58,33 +37,16 @@ static const char *member(json_t *obj, const char *key)
 
 Test(report_ndjson, golden, .timeout = 60)
 {
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	report_fixture_golden("report.ndjson", &o);
-	free(o.data);
+	report_fixture_expect_golden("ndjson", "report.ndjson");
 }
 
 Test(report_ndjson, validates_against_schema, .timeout = 60)
 {
-	if (!report_lines_available())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)",
-		             REPORT_LINES_PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	char report[4096];
-	int status = report_lines_validate(NDJSON_SCHEMA, o.data, o.len, report, sizeof(report));
-	cr_expect_eq(status, 0, "schema errors:\n%s", report);
-	free(o.data);
+	report_lines_expect_fixed_valid("ndjson", NDJSON_SCHEMA);
 }
 
-/* Arrays, not pointers: criterion copies parameters into a test process that may map
- * the program elsewhere. */
-struct tamper {
-	char type[16]; /* which kind of line to change */
-	char key[24];
-	char json[64]; /* the new value */
-	char why[40];
-};
-
-static struct tamper tampers[] = {
+/* where: the type of line to change. */
+static struct report_lines_tamper tampers[] = {
     {"finding", "evidence", "[{\"kind\":\"sent\",\"text\":\"\\u001b[31m\"}]", "control byte"},
     {"finding", "id", "\"SMTP-relay-1\"", "malformed id"},
     {"finding", "fingerprint", "\"xyz\"", "malformed fingerprint"},
@@ -99,35 +61,23 @@ static struct tamper tampers[] = {
 
 ParameterizedTestParameters(report_ndjson, schema_rejects_tampered_lines)
 {
-	return cr_make_param_array(struct tamper, tampers, sizeof(tampers) / sizeof(tampers[0]));
+	return cr_make_param_array(struct report_lines_tamper, tampers,
+	                           sizeof(tampers) / sizeof(tampers[0]));
 }
 
-ParameterizedTest(struct tamper *t, report_ndjson, schema_rejects_tampered_lines, .timeout = 60)
+ParameterizedTest(struct report_lines_tamper *t, report_ndjson, schema_rejects_tampered_lines,
+                  .timeout = 60)
 {
-	if (!report_lines_available())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)",
-		             REPORT_LINES_PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
+	report_lines_require_validator();
+	struct report_fixture_output o =
+	    report_fixture_render_fixed("ndjson", REPORT_FIXTURE_FORWARD);
 	json_t *lines = report_lines_parse(o.data, o.len);
 	json_t *line = NULL;
 	for (size_t i = 0; line == NULL && i < json_array_size(lines); i++)
-		if (strcmp(member(json_array_get(lines, i), "type"), t->type) == 0)
+		if (strcmp(member(json_array_get(lines, i), "type"), t->where) == 0)
 			line = json_array_get(lines, i);
-	cr_assert_not_null(line, "no %s line", t->type);
-	json_t *value = json_loads(t->json, JSON_DECODE_ANY, NULL);
-	cr_assert_not_null(value);
-	cr_assert_eq(json_object_set_new(line, t->key, value), 0);
-	char *text = json_dumps(line, JSON_COMPACT);
-	cr_assert_not_null(text);
-	size_t len = strlen(text);
-	text = realloc(text, len + 2);
-	cr_assert_not_null(text);
-	memcpy(text + len, "\n", 2);
-	char report[4096];
-	cr_expect_eq(report_lines_validate(NDJSON_SCHEMA, text, len + 1, report, sizeof(report)), 1,
-	             "%s was accepted", t->why);
-	cr_expect_neq(report[0], '\0', "%s: no error printed", t->why);
-	free(text);
+	cr_assert_not_null(line, "no %s line", t->where);
+	report_lines_expect_rejected(NDJSON_SCHEMA, line, line, t);
 	json_decref(lines);
 	free(o.data);
 }
@@ -154,7 +104,7 @@ Test(report_ndjson, lines_follow_the_model, .timeout = 60)
 	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
 	scan.interrupted = true;
 	struct report_fixture_output o =
-	    report_fixture_render(ndjson_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("ndjson"), report_fixture_options(), &scan);
 	json_t *lines = report_lines_parse(o.data, o.len);
 
 	size_t n = 0;
@@ -190,47 +140,13 @@ Test(report_ndjson, lines_follow_the_model, .timeout = 60)
 
 Test(report_ndjson, independent_of_insertion_order, .timeout = 60)
 {
-	struct report_fixture_output a = render(REPORT_FIXTURE_FORWARD);
-	struct report_fixture_output b = render(REPORT_FIXTURE_REVERSE);
-	cr_expect_eq(a.len, b.len);
-	cr_expect_eq(memcmp(a.data, b.data, a.len < b.len ? a.len : b.len), 0);
-	free(a.data);
-	free(b.data);
+	report_fixture_expect_order_independent("ndjson");
 }
 
+/* One line per finding and one per target after each target(); end() adds the summary. */
 Test(report_ndjson, each_target_is_on_disk_when_target_returns, .timeout = 60)
 {
-	struct scan_result scan;
-	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
-	char path[] = "/tmp/sa-ndjson-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	struct report_options opt = report_fixture_options();
-	opt.out = fdopen(fd, "w");
-	cr_assert_not_null(opt.out);
-	/* A buffer larger than the whole output: only an explicit flush reaches the file. */
-	static char buf[1 << 16];
-	cr_assert_eq(setvbuf(opt.out, buf, _IOFBF, sizeof(buf)), 0);
-
-	const struct report_writer *w = ndjson_writer();
-	opt.scan_id = scan.scan_id;
-	size_t expected = 0;
-	for (size_t i = 0; i < scan.ntargets; i++) {
-		cr_assert_eq(w->target(&opt, scan.targets[i]), 0);
-		expected += scan.targets[i]->nfindings + 1;
-		char *seen = report_lines_read_file(path);
-		cr_expect_eq(report_lines_count(seen), expected, "after target %zu", i);
-		cr_expect_eq(strlen(seen) > 0 ? seen[strlen(seen) - 1] : 0, '\n',
-		             "a partial line after target %zu", i);
-		free(seen);
-	}
-	cr_assert_eq(w->end(&opt, &scan), 0);
-	char *seen = report_lines_read_file(path);
-	cr_expect_eq(report_lines_count(seen), expected + 1, "the summary is flushed by end()");
-	free(seen);
-	fclose(opt.out);
-	unlink(path);
-	scan_result_free(&scan);
+	report_lines_expect_flushed_per_target("ndjson", 1, 1);
 }
 
 Test(report_ndjson, hostile_evidence_stays_on_one_line, .timeout = 60)
@@ -240,12 +156,9 @@ Test(report_ndjson, hostile_evidence_stays_on_one_line, .timeout = 60)
 	memcpy(scan.scan_id, "00000000-0000-0000-0000-000000000001", 37);
 	cr_assert_eq(scan_result_add(&scan, report_lines_hostile_target()), 0);
 	struct report_fixture_output o =
-	    report_fixture_render(ndjson_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("ndjson"), report_fixture_options(), &scan);
 
-	for (size_t i = 0; i < o.len; i++) {
-		unsigned char c = (unsigned char)o.data[i];
-		cr_assert((c >= 0x20 && c <= 0x7e) || c == '\n', "byte 0x%02x at offset %zu", c, i);
-	}
+	report_lines_expect_printable(o.data, o.len);
 	cr_assert_eq(report_lines_count(o.data), 3, "finding, target and summary lines:\n%s",
 	             o.data);
 	json_t *lines = report_lines_parse(o.data, o.len);
@@ -263,12 +176,8 @@ Test(report_ndjson, hostile_evidence_stays_on_one_line, .timeout = 60)
 		cr_expect_str_eq(member(json_array_get(evidence, i), "text"), want);
 		free(want);
 	}
-	if (report_lines_available()) {
-		char report[4096];
-		cr_expect_eq(
-		    report_lines_validate(NDJSON_SCHEMA, o.data, o.len, report, sizeof(report)), 0,
-		    "%s", report);
-	}
+	if (report_lines_available())
+		report_lines_expect_valid(NDJSON_SCHEMA, o.data, o.len);
 	json_decref(lines);
 	free(o.data);
 	scan_result_free(&scan);
@@ -280,7 +189,7 @@ Test(report_ndjson, empty_scan_has_only_the_summary, .timeout = 60)
 	scan_result_init(&scan);
 	memcpy(scan.scan_id, "00000000-0000-0000-0000-000000000000", 37);
 	struct report_fixture_output o =
-	    report_fixture_render(ndjson_writer(), report_fixture_options(), &scan);
+	    report_fixture_render(report_fixture_writer("ndjson"), report_fixture_options(), &scan);
 	json_t *lines = report_lines_parse(o.data, o.len);
 	cr_assert_eq(json_array_size(lines), 1);
 	json_t *summary = json_array_get(lines, 0);
@@ -293,15 +202,5 @@ Test(report_ndjson, empty_scan_has_only_the_summary, .timeout = 60)
 
 Test(report_ndjson, stream_error_is_reported, .timeout = 60)
 {
-	struct scan_result scan;
-	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
-	struct report_options opt = report_fixture_options();
-	opt.out = fopen("/dev/null", "r");
-	cr_assert_not_null(opt.out);
-	const struct report_writer *w = ndjson_writer();
-	opt.scan_id = scan.scan_id;
-	cr_expect_eq(w->target(&opt, scan.targets[0]), SA_ERROR_IO);
-	cr_expect_eq(w->end(&opt, &scan), SA_ERROR_IO);
-	fclose(opt.out);
-	scan_result_free(&scan);
+	report_fixture_expect_stream_error("ndjson");
 }

@@ -18,39 +18,19 @@
 #include <criterion/parameterized.h>
 
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "escape.h"
 #include "report.h"
 #include "report_fixture.h"
 #include "report_lines.h"
-#include "sa_error.h"
 
 #define OCSF_SCHEMA SA_SOURCE_DIR "/tests/schema/ocsf-finding.schema.json"
 
-static const struct report_writer *ocsf_writer(void)
-{
-	const struct report_writer *w = report_find("ocsf");
-	cr_assert_not_null(w);
-	cr_assert_str_eq(w->name, "ocsf");
-	return w;
-}
-
 static struct report_fixture_output render_scan(const struct scan_result *scan)
 {
-	return report_fixture_render(ocsf_writer(), report_fixture_options(), scan);
-}
-
-static struct report_fixture_output render(enum report_fixture_order order)
-{
-	struct scan_result scan;
-	report_fixture_scan(&scan, order);
-	struct report_fixture_output o = render_scan(&scan);
-	scan_result_free(&scan);
-	return o;
+	return report_fixture_render(report_fixture_writer("ocsf"), report_fixture_options(), scan);
 }
 
 /* obj.a.b... as a JSON value; fails when a member is missing. */
@@ -70,33 +50,16 @@ static json_t *at(json_t *obj, const char *const *path, size_t n)
 
 Test(report_ocsf, golden, .timeout = 60)
 {
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	report_fixture_golden("report.ocsf.json", &o);
-	free(o.data);
+	report_fixture_expect_golden("ocsf", "report.ocsf.json");
 }
 
 Test(report_ocsf, validates_against_schema, .timeout = 60)
 {
-	if (!report_lines_available())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)",
-		             REPORT_LINES_PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
-	char report[4096];
-	int status = report_lines_validate(OCSF_SCHEMA, o.data, o.len, report, sizeof(report));
-	cr_expect_eq(status, 0, "schema errors:\n%s", report);
-	free(o.data);
+	report_lines_expect_fixed_valid("ocsf", OCSF_SCHEMA);
 }
 
-/* Arrays, not pointers: criterion copies parameters into a test process that may map
- * the program elsewhere. */
-struct tamper {
-	char object[16]; /* "" for the event itself */
-	char key[24];
-	char json[48];
-	char why[40];
-};
-
-static struct tamper tampers[] = {
+/* where: the member of the event to change, "" for the event itself. */
+static struct report_lines_tamper tampers[] = {
     {"", "class_uid", "2001", "another class"},
     {"", "type_uid", "200402", "another activity"},
     {"", "severity_id", "6", "severity Fatal"},
@@ -109,33 +72,21 @@ static struct tamper tampers[] = {
 
 ParameterizedTestParameters(report_ocsf, schema_rejects_tampered_events)
 {
-	return cr_make_param_array(struct tamper, tampers, sizeof(tampers) / sizeof(tampers[0]));
+	return cr_make_param_array(struct report_lines_tamper, tampers,
+	                           sizeof(tampers) / sizeof(tampers[0]));
 }
 
-ParameterizedTest(struct tamper *t, report_ocsf, schema_rejects_tampered_events, .timeout = 60)
+ParameterizedTest(struct report_lines_tamper *t, report_ocsf, schema_rejects_tampered_events,
+                  .timeout = 60)
 {
-	if (!report_lines_available())
-		cr_skip_test("%s lacks the jsonschema module (python3-jsonschema)",
-		             REPORT_LINES_PYTHON);
-	struct report_fixture_output o = render(REPORT_FIXTURE_FORWARD);
+	report_lines_require_validator();
+	struct report_fixture_output o =
+	    report_fixture_render_fixed("ocsf", REPORT_FIXTURE_FORWARD);
 	json_t *lines = report_lines_parse(o.data, o.len);
 	json_t *event = json_array_get(lines, 0);
 	cr_assert_not_null(event);
-	json_t *target = t->object[0] == '\0' ? event : AT(event, t->object);
-	json_t *value = json_loads(t->json, JSON_DECODE_ANY, NULL);
-	cr_assert_not_null(value);
-	cr_assert_eq(json_object_set_new(target, t->key, value), 0);
-	char *text = json_dumps(event, JSON_COMPACT);
-	cr_assert_not_null(text);
-	size_t len = strlen(text);
-	text = realloc(text, len + 2);
-	cr_assert_not_null(text);
-	memcpy(text + len, "\n", 2);
-	char report[4096];
-	cr_expect_eq(report_lines_validate(OCSF_SCHEMA, text, len + 1, report, sizeof(report)), 1,
-	             "%s was accepted", t->why);
-	cr_expect_neq(report[0], '\0', "%s: no error printed", t->why);
-	free(text);
+	json_t *object = t->where[0] == '\0' ? event : AT(event, t->where);
+	report_lines_expect_rejected(OCSF_SCHEMA, event, object, t);
 	json_decref(lines);
 	free(o.data);
 }
@@ -227,12 +178,8 @@ Test(report_ocsf, severity_mapping_covers_the_catalogue, .timeout = 60)
 		cr_expect_null(
 		    json_object_get(AT(e, "evidences", "0", "dst_endpoint"), "hostname"));
 	}
-	if (report_lines_available()) {
-		char report[8192];
-		cr_expect_eq(
-		    report_lines_validate(OCSF_SCHEMA, o.data, o.len, report, sizeof(report)), 0,
-		    "%s", report);
-	}
+	if (report_lines_available())
+		report_lines_expect_valid(OCSF_SCHEMA, o.data, o.len);
 	json_decref(lines);
 	free(o.data);
 	scan_result_free(&scan);
@@ -240,46 +187,13 @@ Test(report_ocsf, severity_mapping_covers_the_catalogue, .timeout = 60)
 
 Test(report_ocsf, independent_of_insertion_order, .timeout = 60)
 {
-	struct report_fixture_output a = render(REPORT_FIXTURE_FORWARD);
-	struct report_fixture_output b = render(REPORT_FIXTURE_REVERSE);
-	cr_expect_eq(a.len, b.len);
-	cr_expect_eq(memcmp(a.data, b.data, a.len < b.len ? a.len : b.len), 0);
-	free(a.data);
-	free(b.data);
+	report_fixture_expect_order_independent("ocsf");
 }
 
+/* One event per finding after each target(); end() adds nothing. */
 Test(report_ocsf, each_target_is_on_disk_when_target_returns, .timeout = 60)
 {
-	struct scan_result scan;
-	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
-	char path[] = "/tmp/sa-ocsf-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	struct report_options opt = report_fixture_options();
-	opt.out = fdopen(fd, "w");
-	cr_assert_not_null(opt.out);
-	/* A buffer larger than the whole output: only an explicit flush reaches the file. */
-	static char buf[1 << 16];
-	cr_assert_eq(setvbuf(opt.out, buf, _IOFBF, sizeof(buf)), 0);
-	const struct report_writer *w = ocsf_writer();
-	opt.scan_id = scan.scan_id;
-	size_t expected = 0;
-	for (size_t i = 0; i < scan.ntargets; i++) {
-		cr_assert_eq(w->target(&opt, scan.targets[i]), 0);
-		expected += scan.targets[i]->nfindings;
-		char *seen = report_lines_read_file(path);
-		cr_expect_eq(report_lines_count(seen), expected, "after target %zu", i);
-		cr_expect(seen[0] == '\0' || seen[strlen(seen) - 1] == '\n',
-		          "a partial line after target %zu", i);
-		free(seen);
-	}
-	cr_assert_eq(w->end(&opt, &scan), 0);
-	char *seen = report_lines_read_file(path);
-	cr_expect_eq(report_lines_count(seen), expected, "end() adds no line");
-	free(seen);
-	fclose(opt.out);
-	unlink(path);
-	scan_result_free(&scan);
+	report_lines_expect_flushed_per_target("ocsf", 0, 0);
 }
 
 Test(report_ocsf, hostile_text_stays_escaped_on_one_line, .timeout = 60)
@@ -289,10 +203,7 @@ Test(report_ocsf, hostile_text_stays_escaped_on_one_line, .timeout = 60)
 	memcpy(scan.scan_id, "00000000-0000-0000-0000-000000000001", 37);
 	cr_assert_eq(scan_result_add(&scan, report_lines_hostile_target()), 0);
 	struct report_fixture_output o = render_scan(&scan);
-	for (size_t i = 0; i < o.len; i++) {
-		unsigned char c = (unsigned char)o.data[i];
-		cr_assert((c >= 0x20 && c <= 0x7e) || c == '\n', "byte 0x%02x at offset %zu", c, i);
-	}
+	report_lines_expect_printable(o.data, o.len);
 	cr_assert_eq(report_lines_count(o.data), 1, "one event:\n%s", o.data);
 	json_t *lines = report_lines_parse(o.data, o.len);
 	json_t *e = json_array_get(lines, 0);
@@ -311,12 +222,8 @@ Test(report_ocsf, hostile_text_stays_escaped_on_one_line, .timeout = 60)
 		cr_expect_str_eq(json_string_value(text), want);
 		free(want);
 	}
-	if (report_lines_available()) {
-		char report[4096];
-		cr_expect_eq(
-		    report_lines_validate(OCSF_SCHEMA, o.data, o.len, report, sizeof(report)), 0,
-		    "%s", report);
-	}
+	if (report_lines_available())
+		report_lines_expect_valid(OCSF_SCHEMA, o.data, o.len);
 	json_decref(lines);
 	free(o.data);
 	scan_result_free(&scan);
@@ -355,15 +262,5 @@ Test(report_ocsf, empty_scan_writes_nothing, .timeout = 60)
 
 Test(report_ocsf, stream_error_is_reported, .timeout = 60)
 {
-	struct scan_result scan;
-	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
-	struct report_options opt = report_fixture_options();
-	opt.out = fopen("/dev/null", "r");
-	cr_assert_not_null(opt.out);
-	const struct report_writer *w = ocsf_writer();
-	opt.scan_id = scan.scan_id;
-	cr_expect_eq(w->target(&opt, scan.targets[0]), SA_ERROR_IO);
-	cr_expect_eq(w->end(&opt, &scan), SA_ERROR_IO);
-	fclose(opt.out);
-	scan_result_free(&scan);
+	report_fixture_expect_stream_error("ocsf");
 }
