@@ -40,6 +40,7 @@ struct report_options {
 	enum finding_severity fail_on; /* shown in the summary; SEVERITY_COUNT means "never" */
 	const struct baseline_diff *baseline; /* --baseline comparison (baseline.h); NULL without */
 	const char *baseline_file;            /* the --baseline file name */
+	bool fail_on_new;                     /* with baseline: only new findings count */
 };
 
 struct report_writer {

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "baseline.h"
 #include "escape.h"
 #include "report.h"
 #include "report_diff.h"
@@ -398,9 +399,11 @@ static void text_summary(const struct report_options *opt, const struct scan_res
 		fputs("fail-on never: findings do not fail the scan\n", out);
 		return;
 	}
-	size_t at_least = scan_result_count_at_least(scan, opt->fail_on);
-	fprintf(out, "fail-on %s: %s (findings at or above: %zu)\n", severity_name(opt->fail_on),
-	        at_least > 0 ? "met" : "not met", at_least);
+	bool only_new = opt->fail_on_new && opt->baseline != NULL;
+	size_t at_least = only_new ? baseline_count_new_at_least(opt->baseline, opt->fail_on)
+	                           : scan_result_count_at_least(scan, opt->fail_on);
+	fprintf(out, "fail-on %s: %s (%sfindings at or above: %zu)\n", severity_name(opt->fail_on),
+	        at_least > 0 ? "met" : "not met", only_new ? "new " : "", at_least);
 }
 
 static int text_end(const struct report_options *opt, const struct scan_result *scan)

@@ -224,6 +224,7 @@ int scan_run(const struct scan_options *opt)
 		.fail_on = opt->fail_on,
 		.baseline = baseline_run_diff(&base),
 		.baseline_file = opt->baseline_path,
+		.fail_on_new = opt->fail_on_new,
 	};
 	result.started_ms = scan_wall_ms();
 

@@ -189,6 +189,44 @@ Test(report_diff, text_report_with_baseline, .timeout = 30)
 	scan_result_free(&scan);
 }
 
+/* With --fail-on-new the summary counts what the exit code counts: new findings only. */
+static char *text_summary_line(const struct baseline_diff *d, bool fail_on_new)
+{
+	struct scan_result scan;
+	report_fixture_scan(&scan, REPORT_FIXTURE_FORWARD);
+	struct report_options opt = report_fixture_options();
+	opt.baseline = d;
+	opt.baseline_file = "last.json";
+	opt.fail_on = SEVERITY_INFO;
+	opt.fail_on_new = fail_on_new;
+	struct report_fixture_output o = report_fixture_render(report_find("text"), opt, &scan);
+	scan_result_free(&scan);
+	char *line = strstr(o.data, "fail-on info:");
+	cr_assert_not_null(line, "%s", o.data);
+	char *copy = strndup(line, strcspn(line, "\n"));
+	free(o.data);
+	return copy;
+}
+
+Test(report_diff, text_summary_counts_only_new_findings_with_fail_on_new, .timeout = 30)
+{
+	struct scan_result scan;
+	struct compared c;
+	compare_fixture(&scan, &c);
+	size_t total = scan_result_count_at_least(&scan, SEVERITY_INFO);
+	cr_assert_gt(total, 1);
+	char expected[96];
+	snprintf(expected, sizeof(expected), "fail-on info: met (findings at or above: %zu)", total);
+	char *all = text_summary_line(&c.d, false);
+	char *only_new = text_summary_line(&c.d, true);
+	cr_expect_str_eq(all, expected);
+	cr_expect_str_eq(only_new, "fail-on info: met (new findings at or above: 1)");
+	free(all);
+	free(only_new);
+	release(&c);
+	scan_result_free(&scan);
+}
+
 Test(report_diff, json_report_with_baseline, .timeout = 60)
 {
 	struct scan_result scan;
