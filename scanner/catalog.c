@@ -759,6 +759,7 @@ static const struct catalog_entry catalog_table[CATALOG_COUNT] = {
 #include "catalog_cert.inc"
 #include "catalog_enum.inc"
 #include "catalog_expose.inc"
+#include "catalog_dns.inc"
 };
 /* clang-format on */
 

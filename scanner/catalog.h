@@ -74,7 +74,36 @@ enum finding_severity {
 	X(EXPOSE_RISKY_EXTENSION, "SMTP-EXPOSE-002")                                               \
 	X(EXPOSE_SIZE_LIMIT, "SMTP-EXPOSE-003")                                                    \
 	X(EXPOSE_PIPELINING_BROKEN, "SMTP-EXPOSE-004")                                             \
-	X(EXPOSE_XCLIENT_ACCEPTED, "SMTP-EXPOSE-005")
+	X(EXPOSE_XCLIENT_ACCEPTED, "SMTP-EXPOSE-005")                                              \
+	X(DNS_SPF_MISSING, "SMTP-DNS-001")                                                         \
+	X(DNS_SPF_INVALID, "SMTP-DNS-002")                                                         \
+	X(DNS_SPF_PASS_ALL, "SMTP-DNS-003")                                                        \
+	X(DNS_SPF_NEUTRAL_ALL, "SMTP-DNS-004")                                                     \
+	X(DNS_SPF_TOO_MANY_LOOKUPS, "SMTP-DNS-005")                                                \
+	X(DNS_DMARC_MISSING, "SMTP-DNS-010")                                                       \
+	X(DNS_DMARC_INVALID, "SMTP-DNS-011")                                                       \
+	X(DNS_DMARC_POLICY_NONE, "SMTP-DNS-012")                                                   \
+	X(DNS_DMARC_PCT_PARTIAL, "SMTP-DNS-013")                                                   \
+	X(DNS_DMARC_NO_RUA, "SMTP-DNS-014")                                                        \
+	X(DNS_DMARC_SUBDOMAIN_NONE, "SMTP-DNS-015")                                                \
+	X(DNS_DMARC_RUA_INVALID, "SMTP-DNS-016")                                                   \
+	X(DNS_STS_MISSING, "SMTP-DNS-020")                                                         \
+	X(DNS_STS_RECORD_INVALID, "SMTP-DNS-021")                                                  \
+	X(DNS_STS_POLICY_UNAVAILABLE, "SMTP-DNS-022")                                              \
+	X(DNS_STS_POLICY_INVALID, "SMTP-DNS-023")                                                  \
+	X(DNS_STS_MODE_WEAK, "SMTP-DNS-024")                                                       \
+	X(DNS_STS_MAX_AGE_SHORT, "SMTP-DNS-025")                                                   \
+	X(DNS_STS_MX_UNCOVERED, "SMTP-DNS-026")                                                    \
+	X(DNS_STS_ID_CHANGED, "SMTP-DNS-027")                                                      \
+	X(DNS_TLSRPT_MISSING, "SMTP-DNS-030")                                                      \
+	X(DNS_TLSRPT_INVALID, "SMTP-DNS-031")                                                      \
+	X(DNS_DANE_MISMATCH, "SMTP-DNS-040")                                                       \
+	X(DNS_DANE_UNUSABLE, "SMTP-DNS-041")                                                       \
+	X(DNS_DANE_NOT_VALIDATED, "SMTP-DNS-042")                                                  \
+	X(DNS_MX_CNAME, "SMTP-DNS-050")                                                            \
+	X(DNS_MX_IP_LITERAL, "SMTP-DNS-051")                                                       \
+	X(DNS_MX_NO_FCRDNS, "SMTP-DNS-052")                                                        \
+	X(DNS_MX_BANNER_MISMATCH, "SMTP-DNS-053")
 
 enum catalog_id {
 #define CATALOG_ENUM(name, public_id) CATALOG_##name,
