@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dane.h"
+#include "dns_fixture.h"
 #include "run.h"
 #include "sa_error.h"
 #include "test_certs.h"
@@ -366,15 +367,13 @@ ParameterizedTest(const struct dane_case *c, dane, judges_chains, .timeout = 60)
 	struct material m;
 	struct dane_match match;
 	struct dns_findings found = {0};
-	char got[256] = "";
+	char got[256];
 	material_make(&m, c);
 	cr_assert_eq(dane_judge(CERT_NAME, m.records, c->nrecords, c->dnssec, m.chain, c->nchain,
 	                        &match, &found),
 	             0, "%s", c->title);
+	dns_fixture_ids(&found, got, sizeof(got));
 	for (size_t i = 0; i < found.n; i++) {
-		size_t used = strlen(got);
-		snprintf(got + used, sizeof(got) - used, "%s%s", i ? " " : "",
-		         catalog_get(found.items[i].id)->public_id);
 		cr_assert_str_eq(found.items[i].variant, CERT_NAME);
 		cr_assert_str_eq(found.items[i].evidence[0].text,
 		                 c->dnssec ? "DNSSEC: validated (AD bit set)"
@@ -406,11 +405,11 @@ Test(dane, mismatch_evidence_gives_the_presented_digests, .timeout = 60)
 	cr_assert_eq(cert_len, 32);
 	cr_assert_eq(spki_len, 32);
 	cr_assert_eq(dane_judge(CERT_NAME, m.records, 1, true, m.chain, 2, NULL, &found), 0);
-	cr_assert_eq(found.n, 1);
-	const struct finding *f = &found.items[0];
-	cr_assert(strstr(f->detail, "none of the 1 usable TLSA records of mx.lab.test matches the "
-	                            "2 certificates presented (DNSSEC validated)") != NULL,
-	          "%s", f->detail);
+	const struct finding *f = dns_fixture_only_finding(&found, CATALOG_DNS_DANE_MISMATCH);
+	dns_fixture_expect_detail_has(f,
+	                              "none of the 1 usable TLSA records of mx.lab.test matches "
+	                              "the 2 certificates presented (DNSSEC validated)",
+	                              c->title);
 	cr_assert_eq(f->nevidence, 4);
 	cr_assert_eq(f->evidence[1].kind, EVIDENCE_RECEIVED);
 	cr_assert(strncmp(f->evidence[1].text, "TLSA _25._tcp.mx.lab.test: 3 1 1 ", 33) == 0, "%s",
@@ -443,9 +442,7 @@ Test(dane, unusable_notes_say_why, .timeout = 10)
 	struct dane_match match = {.verdict = DANE_VERDICT_MATCH};
 	cr_assert_eq(dane_judge(CERT_NAME, rrs, 3, true, NULL, 0, &match, &found), 0);
 	cr_assert_eq(match.verdict, DANE_VERDICT_MATCH, "no chain: result untouched");
-	cr_assert_eq(found.n, 1);
-	const struct finding *f = &found.items[0];
-	cr_assert_eq(f->id, CATALOG_DNS_DANE_UNUSABLE);
+	const struct finding *f = dns_fixture_only_finding(&found, CATALOG_DNS_DANE_UNUSABLE);
 	cr_assert_str_eq(f->detail,
 	                 "2 of the 3 TLSA records of mx.lab.test cannot be used for SMTP");
 	cr_assert_eq(f->nevidence, 6);
@@ -474,10 +471,8 @@ Test(dane, garbage_chains_and_many_records_are_bounded, .timeout = 30)
 	static unsigned char digest[64];
 	uint32_t state = 6698;
 	for (size_t i = 0; i < NCHAIN; i++) {
-		for (size_t j = 0; j < sizeof(junk[i]); j++) {
-			state = state * 1103515245u + 12345u;
-			junk[i][j] = (unsigned char)(state >> 16);
-		}
+		for (size_t j = 0; j < sizeof(junk[i]); j++)
+			junk[i][j] = (unsigned char)(dns_fixture_next_random(&state) >> 8);
 		/* Some look like a DER SEQUENCE with a lying length, one is empty. */
 		if (i % 3 == 0) {
 			junk[i][0] = 0x30;

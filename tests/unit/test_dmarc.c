@@ -17,20 +17,10 @@
 #include <string.h>
 
 #include "dmarc.h"
+#include "dns_fixture.h"
 #include "sa_error.h"
 
-#define MAX_TXT 3
-
-/* Criterion copies parameters into the test's process, so cases hold text, not pointers. */
-struct judge_case {
-	char title[48];
-	char txt[MAX_TXT][240];
-	size_t ntxt;
-	char expect[160];    /* "PUBLIC-ID/variant" of each finding in order, space-separated */
-	char detail_has[96]; /* "" or a part of the first finding's detail */
-};
-
-static const struct judge_case judge_cases[] = {
+static const struct dns_fixture_txt_case judge_cases[] = {
     {.title = "reject with reports",
      .txt = {"v=DMARC1; p=reject; rua=mailto:dmarc@example.org; adkim=s; aspf=r"},
      .ntxt = 1},
@@ -154,39 +144,15 @@ static const struct judge_case judge_cases[] = {
      .detail_has = "byte 0x01"},
 };
 
-static void summarise(const struct dns_findings *found, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < found->n; i++) {
-		const struct finding *f = &found->items[i];
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s/%s", i ? " " : "",
-		         catalog_get(f->id)->public_id, f->variant ? f->variant : "-");
-	}
-}
-
 ParameterizedTestParameters(dmarc, judges_records)
 {
-	return cr_make_param_array(struct judge_case, judge_cases,
+	return cr_make_param_array(struct dns_fixture_txt_case, judge_cases,
 	                           sizeof(judge_cases) / sizeof(judge_cases[0]));
 }
 
-ParameterizedTest(const struct judge_case *c, dmarc, judges_records, .timeout = 10)
+ParameterizedTest(const struct dns_fixture_txt_case *c, dmarc, judges_records, .timeout = 10)
 {
-	const char *txt[MAX_TXT];
-	struct dns_findings found = {0};
-	char got[512];
-	for (size_t i = 0; i < c->ntxt; i++)
-		txt[i] = c->txt[i];
-	cr_assert_eq(dmarc_judge("example.org", txt, c->ntxt, &found), 0, "%s", c->title);
-	summarise(&found, got, sizeof(got));
-	cr_assert_str_eq(got, c->expect, "%s", c->title);
-	for (size_t i = 0; i < found.n; i++)
-		cr_assert_not_null(found.items[i].detail, "%s", c->title);
-	if (c->detail_has[0] != '\0')
-		cr_assert(strstr(found.items[0].detail, c->detail_has) != NULL, "%s: \"%s\"",
-		          c->title, found.items[0].detail);
-	dns_findings_free(&found);
+	dns_fixture_expect_txt_judgement(dmarc_judge, c);
 }
 
 Test(dmarc, parses_typed_fields, .timeout = 10)
@@ -222,24 +188,18 @@ Test(dmarc, evidence_quotes_the_record, .timeout = 10)
 	struct dns_findings found = {0};
 	cr_assert_eq(dmarc_judge("example.org", txt, 1, &found), 0);
 	cr_assert_eq(found.n, 2);
-	cr_assert_eq(found.items[0].nevidence, 1);
-	cr_assert_eq(found.items[0].evidence[0].kind, EVIDENCE_RECEIVED);
-	cr_assert_str_eq(found.items[0].evidence[0].text,
-	                 "TXT _dmarc.example.org: v=DMARC1; p=none");
+	const struct finding *f = dns_fixture_finding(&found, CATALOG_DNS_DMARC_POLICY_NONE);
+	DNS_FIXTURE_EXPECT_EVIDENCE(f, "TXT _dmarc.example.org: v=DMARC1; p=none");
+	cr_assert_eq(f->evidence[0].kind, EVIDENCE_RECEIVED);
 	dns_findings_free(&found);
 }
 
 Test(dmarc, huge_records_are_refused, .timeout = 10)
 {
-	size_t len = 70000;
-	char *text = malloc(len + 1);
+	/* Tags of 6 bytes after the 20 of the version and policy. */
+	char *text = dns_fixture_huge_record("v=DMARC1; p=reject; ", "xx=1; ", "", 70000);
 	struct dmarc_record r;
 	char err[256] = "";
-	cr_assert_not_null(text);
-	memcpy(text, "v=DMARC1; p=reject; ", 20);
-	for (size_t i = 20; i < len; i += 6)
-		memcpy(text + i, "xx=1; ", len - i < 6 ? len - i : 6);
-	text[len] = '\0';
 	cr_assert_eq(dmarc_parse(text, &r, err, sizeof(err)), SA_ERROR_TOOBIG);
 	cr_assert(strstr(err, "too long") != NULL, "%s", err);
 	text[20 + 6 * 40] = '\0';
@@ -249,37 +209,23 @@ Test(dmarc, huge_records_are_refused, .timeout = 10)
 	const char *txt[] = {text};
 	struct dns_findings found = {0};
 	cr_assert_eq(dmarc_judge("example.org", txt, 1, &found), 0);
-	cr_assert_eq(found.n, 1);
-	cr_assert_eq(found.items[0].id, CATALOG_DNS_DMARC_INVALID);
+	dns_fixture_only_finding(&found, CATALOG_DNS_DMARC_INVALID);
 	dns_findings_free(&found);
 	free(text);
 }
 
-static uint32_t next_random(uint32_t *state)
+static void judge_random_record(const char *record, int round)
 {
-	*state = *state * 1103515245u + 12345u;
-	return *state >> 8;
+	const char *txt[] = {record};
+	struct dns_findings found = {0};
+	cr_assert_eq(dmarc_judge("example.org", txt, 1, &found), 0, "round %d", round);
+	cr_assert_gt(found.n, 0, "round %d: \"%s\" judged clean", round, record);
+	dns_findings_free(&found);
 }
 
 Test(dmarc, random_bytes_never_crash, .timeout = 30)
 {
-	static const char alphabet[] =
-	    "v=DMARC1; p=nonequarantinereject rua=mailto:@.,!pctfo:\t\x01\xff";
-	uint32_t state = 7489;
-	char text[200];
-	for (int round = 0; round < 20000; round++) {
-		size_t len = 10 + next_random(&state) % (sizeof(text) - 11);
-		memcpy(text, "v=DMARC1; ", 10);
-		for (size_t i = 10; i < len; i++) {
-			uint32_t pick = next_random(&state);
-			text[i] = (pick & 1) ? alphabet[pick % (sizeof(alphabet) - 1)]
-			                     : (char)(1 + pick % 255);
-		}
-		text[len] = '\0';
-		const char *txt[] = {text};
-		struct dns_findings found = {0};
-		cr_assert_eq(dmarc_judge("example.org", txt, 1, &found), 0, "round %d", round);
-		cr_assert_gt(found.n, 0, "round %d: \"%s\" judged clean", round, text);
-		dns_findings_free(&found);
-	}
+	dns_fixture_random_records(
+	    "v=DMARC1; ", "v=DMARC1; p=nonequarantinereject rua=mailto:@.,!pctfo:\t\x01\xff", 7489,
+	    judge_random_record);
 }

@@ -17,23 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns_fixture.h"
 #include "mta_sts.h"
 #include "sa_error.h"
 
-#define MAX_TXT 3
-#define MAX_MX  4
-
-static void summarise(const struct dns_findings *found, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < found->n; i++) {
-		const struct finding *f = &found->items[i];
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s/%s", i ? " " : "",
-		         catalog_get(f->id)->public_id, f->variant ? f->variant : "-");
-		cr_assert_not_null(f->detail);
-	}
-}
+#define MAX_MX 4
 
 /* ---- matching ---- */
 
@@ -76,7 +64,7 @@ ParameterizedTest(const struct match_case *c, mta_sts, matches_mx_patterns, .tim
 
 struct txt_case {
 	char title[48];
-	char txt[MAX_TXT][160];
+	char txt[DNS_FIXTURE_MAX_TXT][160];
 	size_t ntxt;
 	char previous_id[40];
 	char expect[96];
@@ -145,19 +133,14 @@ ParameterizedTestParameters(mta_sts, judges_txt_records)
 
 ParameterizedTest(const struct txt_case *c, mta_sts, judges_txt_records, .timeout = 10)
 {
-	const char *txt[MAX_TXT];
+	const char *txt[DNS_FIXTURE_MAX_TXT];
 	char id[MTA_STS_ID_MAX + 1] = "junk";
 	struct dns_findings found = {0};
-	char got[256];
 	for (size_t i = 0; i < c->ntxt; i++)
 		txt[i] = c->txt[i];
 	cr_assert_eq(mta_sts_judge_txt("example.org", txt, c->ntxt, c->previous_id, id, &found), 0);
-	summarise(&found, got, sizeof(got));
-	cr_assert_str_eq(got, c->expect, "%s", c->title);
+	dns_fixture_expect_findings(&found, c->title, c->expect, c->detail_has);
 	cr_assert_str_eq(id, c->id, "%s", c->title);
-	if (c->detail_has[0] != '\0')
-		cr_assert(strstr(found.items[0].detail, c->detail_has) != NULL, "%s: \"%s\"",
-		          c->title, found.items[0].detail);
 	dns_findings_free(&found);
 }
 
@@ -279,16 +262,11 @@ ParameterizedTest(const struct policy_case *c, mta_sts, judges_policies, .timeou
 {
 	const char *mx[MAX_MX];
 	struct dns_findings found = {0};
-	char got[512];
 	for (size_t i = 0; i < c->nmx; i++)
 		mx[i] = c->mx[i];
 	cr_assert_eq(
 	    mta_sts_judge_policy("example.org", c->body, strlen(c->body), mx, c->nmx, &found), 0);
-	summarise(&found, got, sizeof(got));
-	cr_assert_str_eq(got, c->expect, "%s", c->title);
-	if (c->detail_has[0] != '\0')
-		cr_assert(strstr(found.items[0].detail, c->detail_has) != NULL, "%s: \"%s\"",
-		          c->title, found.items[0].detail);
+	dns_fixture_expect_findings(&found, c->title, c->expect, c->detail_has);
 	dns_findings_free(&found);
 }
 
@@ -317,10 +295,8 @@ Test(mta_sts, uncovered_evidence_lists_the_patterns, .timeout = 10)
 	const char *mx[] = {"mx9.example.org"};
 	struct dns_findings found = {0};
 	cr_assert_eq(mta_sts_judge_policy("example.org", body, sizeof(body) - 1, mx, 1, &found), 0);
-	cr_assert_eq(found.n, 1);
-	cr_assert_eq(found.items[0].nevidence, 2);
-	cr_assert_str_eq(found.items[0].evidence[0].text, "policy mx: mx1.example.org");
-	cr_assert_str_eq(found.items[0].evidence[1].text, "policy mx: *.example.net");
+	DNS_FIXTURE_EXPECT_EVIDENCE(dns_fixture_only_finding(&found, CATALOG_DNS_STS_MX_UNCOVERED),
+	                            "policy mx: mx1.example.org", "policy mx: *.example.net");
 	dns_findings_free(&found);
 }
 
@@ -329,11 +305,9 @@ Test(mta_sts, uncovered_evidence_lists_the_patterns, .timeout = 10)
 Test(mta_sts, oversized_policy_is_refused, .timeout = 10)
 {
 	size_t len = MTA_STS_MAX_POLICY + 1;
-	char *body = malloc(len);
+	char *body = dns_fixture_huge_record("", "#", "", len);
 	struct mta_sts_policy p;
 	char err[256] = "";
-	cr_assert_not_null(body);
-	memset(body, '#', len);
 	cr_assert_eq(mta_sts_parse_policy(body, len, &p, err, sizeof(err)), SA_ERROR_TOOBIG);
 	cr_assert(strstr(err, "65537 bytes") != NULL, "%s", err);
 	free(body);
@@ -365,39 +339,29 @@ Test(mta_sts, nul_bytes_are_refused, .timeout = 10)
 	cr_assert(strstr(err, "line 2: control byte 0x00") != NULL, "%s", err);
 }
 
-static uint32_t next_random(uint32_t *state)
-{
-	*state = *state * 1103515245u + 12345u;
-	return *state >> 8;
-}
-
+/* Each round judges a random policy body, then a random TXT record. */
 Test(mta_sts, random_bytes_never_crash, .timeout = 30)
 {
-	static const char alphabet[] =
-	    "version: STSv1\r\nmode: enforcetestingnone mx*.example max_age09";
+	static const struct dns_fixture_noise policy = {
+	    .alphabet = "version: STSv1\r\nmode: enforcetestingnone mx*.example max_age09",
+	    .binary = true,
+	};
+	static const struct dns_fixture_noise txt = {.prefix = "v=STSv1; "};
 	uint32_t state = 8461;
-	char body[300];
+	char body[300], record[DNS_FIXTURE_RECORD_MAX];
 	const char *mx[] = {"mx.example.org"};
-	for (int round = 0; round < 20000; round++) {
-		size_t len = next_random(&state) % sizeof(body);
-		for (size_t i = 0; i < len; i++) {
-			uint32_t pick = next_random(&state);
-			body[i] = (pick & 1) ? alphabet[pick % (sizeof(alphabet) - 1)]
-			                     : (char)(pick % 256);
-		}
+	const char *records[] = {record};
+	for (int round = 0; round < DNS_FIXTURE_ROUNDS; round++) {
+		size_t len = dns_fixture_noise(&policy, &state, body, sizeof(body));
 		struct dns_findings found = {0};
-		cr_assert_eq(mta_sts_judge_policy("example.org", body, len, mx, 1, &found), 0);
+		cr_assert_eq(mta_sts_judge_policy("example.org", body, len, mx, 1, &found), 0,
+		             "round %d", round);
 		dns_findings_free(&found);
-		char txt[200];
-		memcpy(txt, "v=STSv1; ", 9);
-		size_t tlen = 9 + next_random(&state) % (sizeof(txt) - 10);
-		for (size_t i = 9; i < tlen; i++)
-			txt[i] = (char)(1 + next_random(&state) % 255);
-		txt[tlen] = '\0';
-		const char *records[] = {txt};
+		dns_fixture_noise(&txt, &state, record, sizeof(record));
 		char id[MTA_STS_ID_MAX + 1];
-		cr_assert_eq(mta_sts_judge_txt("example.org", records, 1, "x", id, &found), 0);
-		cr_assert_eq(found.n, 1);
+		cr_assert_eq(mta_sts_judge_txt("example.org", records, 1, "x", id, &found), 0,
+		             "round %d", round);
+		cr_assert_eq(found.n, 1, "round %d: \"%s\"", round, record);
 		dns_findings_free(&found);
 	}
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns_fixture.h"
 #include "sa_error.h"
 #include "spf.h"
 
@@ -374,19 +375,6 @@ static int zone_lookup(void *arg, const char *name, const char *const **records,
 	return 0;
 }
 
-/* "ID/variant ..." of the findings, in order; "-" for no variant. */
-static void summarise(const struct dns_findings *found, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < found->n; i++) {
-		const struct finding *f = &found->items[i];
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s/%s", i ? " " : "",
-		         catalog_get(f->id)->public_id, f->variant ? f->variant : "-");
-		cr_assert_not_null(f->detail, "%s has no detail", catalog_get(f->id)->public_id);
-	}
-}
-
 ParameterizedTestParameters(spf, judges_domains)
 {
 	return cr_make_param_array(struct judge_case, judge_cases,
@@ -398,14 +386,12 @@ ParameterizedTest(const struct judge_case *c, spf, judges_domains, .timeout = 10
 	const char *top[MAX_TOP];
 	struct spf_report report;
 	struct dns_findings found = {0};
-	char got[512];
 	for (size_t i = 0; i < c->ntop; i++)
 		top[i] = c->top[i];
 	cr_assert_eq(
 	    spf_judge("example.org", top, c->ntop, zone_lookup, (void *)c, &report, &found), 0,
 	    "%s", c->title);
-	summarise(&found, got, sizeof(got));
-	cr_assert_str_eq(got, c->expect, "%s", c->title);
+	dns_fixture_expect_findings(&found, c->title, c->expect, "");
 	cr_assert_eq(report.lookups, c->lookups, "%s: %zu lookups", c->title, report.lookups);
 	cr_assert_eq(report.complete, c->complete, "%s", c->title);
 	cr_assert_str_eq(report.pending, c->pending, "%s", c->title);
@@ -420,14 +406,12 @@ Test(spf, lookup_finding_counts_each_record, .timeout = 10)
 	struct dns_findings found = {0};
 	cr_assert_str_eq(c->title, "eleven lookups over includes");
 	cr_assert_eq(spf_judge("example.org", top, 1, zone_lookup, (void *)c, &report, &found), 0);
-	cr_assert_eq(found.n, 1);
-	const struct finding *f = &found.items[0];
-	cr_assert(strstr(f->detail, "11 DNS-querying terms") != NULL, "%s", f->detail);
-	cr_assert_eq(f->nevidence, 4);
-	cr_assert_str_eq(f->evidence[0].text, "example.org: 4 DNS-querying terms");
-	cr_assert_str_eq(f->evidence[1].text, "one.example.net: 3 DNS-querying terms");
-	cr_assert_str_eq(f->evidence[2].text, "three.example.net: 2 DNS-querying terms");
-	cr_assert_str_eq(f->evidence[3].text, "two.example.net: 2 DNS-querying terms");
+	const struct finding *f =
+	    dns_fixture_only_finding(&found, CATALOG_DNS_SPF_TOO_MANY_LOOKUPS);
+	dns_fixture_expect_detail_has(f, "11 DNS-querying terms", c->title);
+	DNS_FIXTURE_EXPECT_EVIDENCE(
+	    f, "example.org: 4 DNS-querying terms", "one.example.net: 3 DNS-querying terms",
+	    "three.example.net: 2 DNS-querying terms", "two.example.net: 2 DNS-querying terms");
 	dns_findings_free(&found);
 }
 
@@ -437,13 +421,10 @@ Test(spf, syntax_finding_quotes_the_record_and_where, .timeout = 10)
 	struct spf_report report;
 	struct dns_findings found = {0};
 	cr_assert_eq(spf_judge("example.org", top, 1, NULL, NULL, &report, &found), 0);
-	cr_assert_eq(found.n, 1);
-	cr_assert(strstr(found.items[0].detail, "\"ip4:192.0.2.0/33\" at offset 10") != NULL, "%s",
-	          found.items[0].detail);
-	cr_assert_eq(found.items[0].nevidence, 1);
-	cr_assert_eq(found.items[0].evidence[0].kind, EVIDENCE_RECEIVED);
-	cr_assert_str_eq(found.items[0].evidence[0].text,
-	                 "TXT example.org: v=spf1 mx ip4:192.0.2.0/33 -all");
+	const struct finding *f = dns_fixture_only_finding(&found, CATALOG_DNS_SPF_INVALID);
+	dns_fixture_expect_detail_has(f, "\"ip4:192.0.2.0/33\" at offset 10", top[0]);
+	DNS_FIXTURE_EXPECT_EVIDENCE(f, "TXT example.org: v=spf1 mx ip4:192.0.2.0/33 -all");
+	cr_assert_eq(f->evidence[0].kind, EVIDENCE_RECEIVED);
 	dns_findings_free(&found);
 }
 
@@ -475,10 +456,9 @@ Test(spf, deep_include_chain_is_bounded, .timeout = 10)
 	cr_assert_eq(report.records, SPF_MAX_RECORDS);
 	cr_assert_not(report.complete);
 	cr_assert_eq(report.lookups, SPF_MAX_RECORDS);
-	cr_assert_eq(found.n, 1);
-	cr_assert_eq(found.items[0].id, CATALOG_DNS_SPF_TOO_MANY_LOOKUPS);
-	cr_assert(strstr(found.items[0].detail, "at least 64") != NULL, "%s",
-	          found.items[0].detail);
+	dns_fixture_expect_detail_has(
+	    dns_fixture_only_finding(&found, CATALOG_DNS_SPF_TOO_MANY_LOOKUPS), "at least 64",
+	    top[0]);
 	dns_findings_free(&found);
 }
 
@@ -509,22 +489,17 @@ Test(spf, wide_fan_out_is_bounded, .timeout = 10)
 	cr_assert_leq(lookup_calls, SPF_MAX_RECORDS);
 	cr_assert_eq(report.records, SPF_MAX_RECORDS);
 	cr_assert_not(report.complete);
-	cr_assert_eq(dns_findings_find(&found, CATALOG_DNS_SPF_TOO_MANY_LOOKUPS)->evidence_dropped,
-	             0);
+	cr_assert_eq(
+	    dns_fixture_finding(&found, CATALOG_DNS_SPF_TOO_MANY_LOOKUPS)->evidence_dropped, 0);
 	dns_findings_free(&found);
 }
 
 Test(spf, huge_records_are_refused, .timeout = 10)
 {
-	size_t len = 70000;
-	char *text = malloc(len + 1);
+	/* Terms of 12 bytes after the 7 of the version: the nth ends with a blank at 12n + 6. */
+	char *text = dns_fixture_huge_record("v=spf1 ", "ip4:1.2.3.4 ", "", 70000);
 	struct spf_record r;
 	char err[256] = "";
-	cr_assert_not_null(text);
-	memcpy(text, "v=spf1 ", 7);
-	for (size_t i = 7; i < len; i += 12)
-		memcpy(text + i, "ip4:1.2.3.4 ", len - i < 12 ? len - i : 12);
-	text[len] = '\0';
 	cr_assert_eq(spf_parse(text, &r, err, sizeof(err)), SA_ERROR_TOOBIG);
 	cr_assert(strstr(err, "70000 bytes") != NULL, "%s", err);
 	text[12 * (SPF_MAX_TERMS + 1) + 6] = '\0';
@@ -541,39 +516,24 @@ Test(spf, huge_records_are_refused, .timeout = 10)
 	text[12 * SPF_MAX_TERMS + 6] = ' ';
 	text[12 * (SPF_MAX_TERMS + 1) + 6] = ' ';
 	cr_assert_eq(spf_judge("example.org", top, 1, NULL, NULL, &report, &found), 0);
-	cr_assert_eq(found.n, 1);
-	cr_assert_eq(found.items[0].id, CATALOG_DNS_SPF_INVALID);
+	dns_fixture_only_finding(&found, CATALOG_DNS_SPF_INVALID);
 	dns_findings_free(&found);
 	free(text);
 }
 
-/* A fixed-seed generator, so a failure names a reproducible input. */
-static uint32_t next_random(uint32_t *state)
+static void parse_random_record(const char *record, int round)
 {
-	*state = *state * 1103515245u + 12345u;
-	return *state >> 8;
+	struct spf_record r;
+	char err[256];
+	int rc = spf_parse(record, &r, err, sizeof(err));
+	cr_assert(rc == 0 || rc == SA_ERROR_PARSE || rc == SA_ERROR_TOOBIG, "round %d: %d", round,
+	          rc);
+	if (rc == 0)
+		spf_record_free(&r);
 }
 
 Test(spf, random_bytes_never_crash, .timeout = 30)
 {
-	static const char alphabet[] = "v=spf1 :/.%{}-+~?aimnpx0123456789lrdi\x01\x7f\xff";
-	uint32_t state = 20261122;
-	char text[200];
-	for (int round = 0; round < 20000; round++) {
-		size_t len = 7 + next_random(&state) % (sizeof(text) - 8);
-		memcpy(text, "v=spf1 ", 7);
-		for (size_t i = 7; i < len; i++) {
-			uint32_t pick = next_random(&state);
-			text[i] = (pick & 1) ? alphabet[pick % (sizeof(alphabet) - 1)]
-			                     : (char)(1 + pick % 255);
-		}
-		text[len] = '\0';
-		struct spf_record r;
-		char err[256];
-		int rc = spf_parse(text, &r, err, sizeof(err));
-		cr_assert(rc == 0 || rc == SA_ERROR_PARSE || rc == SA_ERROR_TOOBIG, "round %d: %d",
-		          round, rc);
-		if (rc == 0)
-			spf_record_free(&r);
-	}
+	dns_fixture_random_records("v=spf1 ", "v=spf1 :/.%{}-+~?aimnpx0123456789lrdi\x01\x7f\xff",
+	                           20261122, parse_random_record);
 }

@@ -15,20 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns_fixture.h"
 #include "sa_error.h"
 #include "tls_rpt.h"
 
-#define MAX_TXT 3
-
-struct judge_case {
-	char title[48];
-	char txt[MAX_TXT][200];
-	size_t ntxt;
-	char expect[96];
-	char detail_has[96];
-};
-
-static const struct judge_case judge_cases[] = {
+static const struct dns_fixture_txt_case judge_cases[] = {
     {.title = "mailto", .txt = {"v=TLSRPTv1; rua=mailto:tlsrpt@example.org"}, .ntxt = 1},
     {.title = "https", .txt = {"v=TLSRPTv1;rua=https://reports.example.org/v1/tlsrpt"}, .ntxt = 1},
     {.title = "both, spaced list, extension",
@@ -94,29 +85,13 @@ static const struct judge_case judge_cases[] = {
 
 ParameterizedTestParameters(tls_rpt, judges_records)
 {
-	return cr_make_param_array(struct judge_case, judge_cases,
+	return cr_make_param_array(struct dns_fixture_txt_case, judge_cases,
 	                           sizeof(judge_cases) / sizeof(judge_cases[0]));
 }
 
-ParameterizedTest(const struct judge_case *c, tls_rpt, judges_records, .timeout = 10)
+ParameterizedTest(const struct dns_fixture_txt_case *c, tls_rpt, judges_records, .timeout = 10)
 {
-	const char *txt[MAX_TXT];
-	struct dns_findings found = {0};
-	char got[256] = "";
-	for (size_t i = 0; i < c->ntxt; i++)
-		txt[i] = c->txt[i];
-	cr_assert_eq(tls_rpt_judge("example.org", txt, c->ntxt, &found), 0);
-	for (size_t i = 0; i < found.n; i++) {
-		size_t used = strlen(got);
-		snprintf(got + used, sizeof(got) - used, "%s%s/%s", i ? " " : "",
-		         catalog_get(found.items[i].id)->public_id,
-		         found.items[i].variant ? found.items[i].variant : "-");
-	}
-	cr_assert_str_eq(got, c->expect, "%s", c->title);
-	if (c->detail_has[0] != '\0')
-		cr_assert(strstr(found.items[0].detail, c->detail_has) != NULL, "%s: \"%s\"",
-		          c->title, found.items[0].detail);
-	dns_findings_free(&found);
+	dns_fixture_expect_txt_judgement(tls_rpt_judge, c);
 }
 
 Test(tls_rpt, evidence_quotes_every_record, .timeout = 10)
@@ -125,25 +100,18 @@ Test(tls_rpt, evidence_quotes_every_record, .timeout = 10)
 	                     "v=TLSRPTv1; rua=mailto:b@example.org"};
 	struct dns_findings found = {0};
 	cr_assert_eq(tls_rpt_judge("example.org", txt, 3, &found), 0);
-	cr_assert_eq(found.n, 1);
-	cr_assert_eq(found.items[0].nevidence, 2);
-	cr_assert_str_eq(found.items[0].evidence[0].text,
-	                 "TXT _smtp._tls.example.org: v=TLSRPTv1; rua=mailto:a@example.org");
-	cr_assert_str_eq(found.items[0].evidence[1].text,
-	                 "TXT _smtp._tls.example.org: v=TLSRPTv1; rua=mailto:b@example.org");
+	DNS_FIXTURE_EXPECT_EVIDENCE(
+	    dns_fixture_only_finding(&found, CATALOG_DNS_TLSRPT_INVALID),
+	    "TXT _smtp._tls.example.org: v=TLSRPTv1; rua=mailto:a@example.org",
+	    "TXT _smtp._tls.example.org: v=TLSRPTv1; rua=mailto:b@example.org");
 	dns_findings_free(&found);
 }
 
 Test(tls_rpt, huge_records_are_refused, .timeout = 10)
 {
-	size_t len = 70000;
-	char *text = malloc(len + 1);
+	/* One mail address whose local part fills the record. */
+	char *text = dns_fixture_huge_record("v=TLSRPTv1; rua=mailto:", "a", "@example.org", 70000);
 	char err[256] = "";
-	cr_assert_not_null(text);
-	memcpy(text, "v=TLSRPTv1; rua=mailto:", 23);
-	memset(text + 23, 'a', len - 23 - 12);
-	memcpy(text + len - 12, "@example.org", 12);
-	text[len] = '\0';
 	cr_assert_eq(tls_rpt_parse(text, err, sizeof(err)), SA_ERROR_TOOBIG);
 	text[1000] = '\0';
 	cr_assert_eq(tls_rpt_parse(text, err, sizeof(err)), SA_ERROR_PARSE, "%s", err);
@@ -152,29 +120,16 @@ Test(tls_rpt, huge_records_are_refused, .timeout = 10)
 	free(text);
 }
 
-static uint32_t next_random(uint32_t *state)
+static void judge_random_record(const char *record, int round)
 {
-	*state = *state * 1103515245u + 12345u;
-	return *state >> 8;
+	const char *txt[] = {record};
+	struct dns_findings found = {0};
+	cr_assert_eq(tls_rpt_judge("example.org", txt, 1, &found), 0, "round %d", round);
+	dns_findings_free(&found);
 }
 
 Test(tls_rpt, random_bytes_never_crash, .timeout = 30)
 {
-	static const char alphabet[] = "v=TLSRPTv1; rua=mailto:https://@.,:/%\t";
-	uint32_t state = 8460;
-	char text[200];
-	for (int round = 0; round < 20000; round++) {
-		size_t len = 12 + next_random(&state) % (sizeof(text) - 13);
-		memcpy(text, "v=TLSRPTv1; ", 12);
-		for (size_t i = 12; i < len; i++) {
-			uint32_t pick = next_random(&state);
-			text[i] = (pick & 1) ? alphabet[pick % (sizeof(alphabet) - 1)]
-			                     : (char)(1 + pick % 255);
-		}
-		text[len] = '\0';
-		const char *txt[] = {text};
-		struct dns_findings found = {0};
-		cr_assert_eq(tls_rpt_judge("example.org", txt, 1, &found), 0);
-		dns_findings_free(&found);
-	}
+	dns_fixture_random_records("v=TLSRPTv1; ", "v=TLSRPTv1; rua=mailto:https://@.,:/%\t", 8460,
+	                           judge_random_record);
 }
