@@ -7,14 +7,24 @@
  *	hands out what tls_conn_feed() buffered and answers WANT_READ when it
  *	is empty; the send side appends to an output buffer that the owner of
  *	the socket drains with tls_conn_take_output().
+ *
+ *	A client verifies the server's chain once the handshake is done, not
+ *	inside it (the handshake runs with VERIFY_NONE): mbedTLS fails the
+ *	handshake itself with a fatal error when a chain is longer than it
+ *	walks (MBEDTLS_X509_MAX_INTERMEDIATE_CA), and a scanner must still
+ *	talk to such a server and report the chain as untrusted. The check of
+ *	the leaf's key usage against the suite, which VERIFY_NONE skips too,
+ *	is done here the way mbedTLS does it.
  */
 #include "tls_conn.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
 
 #include <stdio.h>
@@ -48,8 +58,9 @@ struct tls_conn {
 	mbedtls_ssl_context ssl;
 	struct tls_buf in, out;
 	struct cert_facts__verify verify; /* what the chain's verification saw */
+	uint32_t verify_flags;            /* its overall result */
 	bool established;
-	bool name_given;
+	char *name; /* the name to verify; NULL for none */
 	char error[160];
 };
 
@@ -105,8 +116,8 @@ int tls_ctx_new_client(struct tls_ctx **out, const char *ca_file, char *err, siz
 		tls_ctx_free(ctx);
 		return rc;
 	}
-	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
-	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	/* Verified after the handshake: tls_conn_verify_peer(). */
+	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_NONE);
 	*out = ctx;
 	return 0;
 }
@@ -212,10 +223,9 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, const char *server_name)
 	if (!ctx->server && server_name != NULL) {
 		if (mbedtls_ssl_set_hostname(&c->ssl, server_name) != 0)
 			goto fail;
-		c->name_given = true;
+		if ((c->name = strdup(server_name)) == NULL)
+			goto fail;
 	}
-	if (!ctx->server)
-		mbedtls_ssl_set_verify(&c->ssl, cert_facts__verify_cb, &c->verify);
 	mbedtls_ssl_set_bio(&c->ssl, c, tls_bio_send, tls_bio_recv, NULL);
 	return c;
 fail:
@@ -228,6 +238,7 @@ void tls_conn_free(struct tls_conn *c)
 	if (c == NULL)
 		return;
 	mbedtls_ssl_free(&c->ssl);
+	free(c->name);
 	free(c->in.data);
 	free(c->out.data);
 	free(c);
@@ -253,6 +264,52 @@ static bool tls_would_block(int rc)
 	return rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE;
 }
 
+/* The key usage the suite needs of the server's leaf (mbedtls_ssl_check_cert_usage()). */
+static unsigned tls_conn_suite_usage(const mbedtls_ssl_context *ssl)
+{
+	const mbedtls_ssl_ciphersuite_t *suite =
+	    mbedtls_ssl_ciphersuite_from_string(mbedtls_ssl_get_ciphersuite(ssl));
+	if (suite == NULL)
+		return 0;
+	switch (suite->key_exchange) {
+	case MBEDTLS_KEY_EXCHANGE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
+		return MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
+	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
+		return MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+	case MBEDTLS_KEY_EXCHANGE_ECDH_RSA:
+	case MBEDTLS_KEY_EXCHANGE_ECDH_ECDSA:
+		return MBEDTLS_X509_KU_KEY_AGREEMENT;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The verification the handshake skipped. A chain mbedTLS gives up on
+ * (MBEDTLS_ERR_X509_FATAL_ERROR: longer than it walks) is not trusted.
+ */
+static void tls_conn_verify_peer(struct tls_conn *c)
+{
+	const mbedtls_x509_crt *leaf = mbedtls_ssl_get_peer_cert(&c->ssl);
+	if (leaf == NULL)
+		return;
+	/* mbedTLS 2.28 takes the chain non-const, though verifying only reads it. */
+	mbedtls_x509_crt *chain = (mbedtls_x509_crt *)leaf;
+	int rc = mbedtls_x509_crt_verify_with_profile(
+	    chain, c->ctx->have_ca ? &c->ctx->ca : NULL, NULL, &mbedtls_x509_crt_profile_default,
+	    c->name, &c->verify_flags, cert_facts__verify_cb, &c->verify);
+	if (rc == MBEDTLS_ERR_X509_FATAL_ERROR)
+		c->verify_flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	if (mbedtls_x509_crt_check_key_usage(leaf, tls_conn_suite_usage(&c->ssl)) != 0)
+		c->verify_flags |= MBEDTLS_X509_BADCERT_KEY_USAGE;
+	if (mbedtls_x509_crt_check_extended_key_usage(leaf, MBEDTLS_OID_SERVER_AUTH,
+						      MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)
+		c->verify_flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+}
+
 int tls_conn_handshake(struct tls_conn *c)
 {
 	if (c->established)
@@ -260,6 +317,8 @@ int tls_conn_handshake(struct tls_conn *c)
 	int rc = mbedtls_ssl_handshake(&c->ssl);
 	if (rc == 0) {
 		c->established = true;
+		if (!c->ctx->server)
+			tls_conn_verify_peer(c);
 		return 0;
 	}
 	if (tls_would_block(rc))
@@ -342,6 +401,6 @@ int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
 	if (crt == NULL)
 		return 0;
-	return cert_facts__from_chain(out, crt, &c->verify, mbedtls_ssl_get_verify_result(&c->ssl),
-				      c->name_given, c->ctx->have_ca);
+	return cert_facts__from_chain(out, crt, &c->verify, c->verify_flags, c->name != NULL,
+				      c->ctx->have_ca);
 }

@@ -20,8 +20,8 @@
  *
  *	A client context verifies the chain against the system CA store
  *	(/etc/ssl/certs/ca-certificates.crt) or a given file, but does not
- *	abort on a bad chain: a scanner must still talk to a server with a
- *	broken certificate, and report it. tls_conn_facts() then tells what
+ *	abort on a bad chain, however long: a scanner must still talk to a
+ *	server with a broken certificate, and report it. tls_conn_facts() then tells what
  *	was wrong. TLS 1.0 to 1.2 are allowed (mbedTLS 2.28 has no TLS 1.3
  *	client).
  *

@@ -2375,6 +2375,20 @@ Test(lab, help_and_persona_list, .timeout = TEST_TIMEOUT)
 	    "starttls-chatty",
 	    "starttls-broken",
 	    "pipelining-broken",
+	    "greets-then-silent",
+	    "greet-554",
+	    "greet-421",
+	    "ehlo-421",
+	    "binary-reply",
+	    "escape-codes",
+	    "invalid-utf8",
+	    "mixed-codes",
+	    "huge-ehlo",
+	    "no-crlf-close",
+	    "tls-stall",
+	    "starttls-twice",
+	    "deep-chain",
+	    "drop-alternate",
 	};
 	const char *list[] = {SA_LAB_BIN, "--list-personas", NULL};
 	const char *help[] = {SA_LAB_BIN, "-h", NULL};

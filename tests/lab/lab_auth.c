@@ -28,11 +28,15 @@
 
 typedef bool (*lab_auth_challenge_fn)(const struct lab_auth_env *env, char *out, size_t outlen);
 
+/* Looks at the client's answer to challenge step for the lab account; NULL: never succeeds. */
+typedef void (*lab_auth_check_fn)(struct lab_auth *a, unsigned step, const char *answer);
+
 struct lab_auth_mech {
 	const char *name;
 	lab_auth_challenge_fn challenges[LAB_AUTH_MAX_STEPS];
 	unsigned nchallenges;
 	bool succeeds;
+	lab_auth_check_fn check;
 };
 
 static bool lab_auth_copy(char *out, size_t outlen, const char *text)
@@ -109,9 +113,46 @@ static bool lab_auth_ntlm_challenge(const struct lab_auth_env *env, char *out, s
 	return true;
 }
 
+/* Whether the base64 answer decodes to exactly len bytes of expected. */
+static bool lab_auth_answer_is(const char *answer, const void *expected, size_t len)
+{
+	unsigned char *decoded = NULL;
+	size_t n = 0;
+	if (codec_base64_decode(answer, strlen(answer), &decoded, &n) != 0)
+		return false;
+	bool same = n == len && memcmp(decoded, expected, len) == 0;
+	free(decoded);
+	return same;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd, the authzid empty or the user itself. */
+static void lab_auth_check_plain(struct lab_auth *a, unsigned step, const char *answer)
+{
+	static const char bare[] = "\0" LAB_AUTH_USER "\0" LAB_AUTH_PASSWORD;
+	static const char named[] = LAB_AUTH_USER "\0" LAB_AUTH_USER "\0" LAB_AUTH_PASSWORD;
+	(void)step;
+	a->proven = lab_auth_answer_is(answer, bare, sizeof(bare) - 1) ||
+	            lab_auth_answer_is(answer, named, sizeof(named) - 1);
+}
+
+static void lab_auth_check_login(struct lab_auth *a, unsigned step, const char *answer)
+{
+	if (step == 0)
+		a->user_ok = lab_auth_answer_is(answer, LAB_AUTH_USER, strlen(LAB_AUTH_USER));
+	else
+		a->proven = a->user_ok && lab_auth_answer_is(answer, LAB_AUTH_PASSWORD,
+		                                             strlen(LAB_AUTH_PASSWORD));
+}
+
 static const struct lab_auth_mech lab_auth_mechs[] = {
-    {.name = "PLAIN", .challenges = {lab_auth_empty}, .nchallenges = 1},
-    {.name = "LOGIN", .challenges = {lab_auth_username, lab_auth_password}, .nchallenges = 2},
+    {.name = "PLAIN",
+     .challenges = {lab_auth_empty},
+     .nchallenges = 1,
+     .check = lab_auth_check_plain},
+    {.name = "LOGIN",
+     .challenges = {lab_auth_username, lab_auth_password},
+     .nchallenges = 2,
+     .check = lab_auth_check_login},
     {.name = "ANONYMOUS", .challenges = {lab_auth_empty}, .nchallenges = 1, .succeeds = true},
     {.name = "CRAM-MD5", .challenges = {lab_auth_cram}, .nchallenges = 1},
     {.name = "DIGEST-MD5", .challenges = {lab_auth_digest}, .nchallenges = 1},
@@ -155,7 +196,7 @@ static enum lab_auth_status lab_auth_advance(struct lab_auth *a, const struct la
 {
 	char challenge[LAB_AUTH_REPLY_MAX];
 	if (a->step == a->mech->nchallenges)
-		return a->mech->succeeds
+		return a->mech->succeeds || a->proven
 		           ? lab_auth_reply(LAB_AUTH_SUCCESS, LAB_AUTH_OK_REPLY, reply, replylen)
 		           : lab_auth_reply(LAB_AUTH_FAILURE, LAB_AUTH_FAIL_REPLY, reply, replylen);
 	if (!a->mech->challenges[a->step](env, challenge, sizeof(challenge)))
@@ -179,8 +220,11 @@ enum lab_auth_status lab_auth_begin(struct lab_auth *a, const char *offered, con
 		return lab_auth_reply(LAB_AUTH_UNKNOWN, LAB_AUTH_UNKNOWN_REPLY, reply, replylen);
 	const char *initial = args + len;
 	initial += strspn(initial, " ");
-	if (*initial != '\0')
+	if (*initial != '\0') {
+		if (a->mech->check != NULL)
+			a->mech->check(a, 0, initial);
 		a->step = 1;
+	}
 	return lab_auth_advance(a, env, reply, replylen);
 }
 
@@ -189,6 +233,8 @@ enum lab_auth_status lab_auth_next(struct lab_auth *a, const char *line,
 {
 	if (strcmp(line, "*") == 0)
 		return lab_auth_reply(LAB_AUTH_ABORTED, LAB_AUTH_ABORT_REPLY, reply, replylen);
+	if (a->mech->check != NULL)
+		a->mech->check(a, a->step, line);
 	a->step++;
 	return lab_auth_advance(a, env, reply, replylen);
 }

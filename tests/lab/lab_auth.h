@@ -1,6 +1,6 @@
 /*
  * NAME
- *	lab_auth - the SASL exchanges of smtp-lab (none of them checks a password)
+ *	lab_auth - the SASL exchanges of smtp-lab (one lab account, no other login succeeds)
  *
  * SUMMARY
  *	struct lab_auth a;
@@ -10,8 +10,12 @@
  *
  * DESCRIPTION
  *	Each mechanism is a list of 334 challenges and a fixed outcome: PLAIN,
- *	LOGIN, CRAM-MD5, DIGEST-MD5 and NTLM always fail with 535 after their
- *	last challenge is answered, ANONYMOUS always succeeds with 235. An
+ *	LOGIN, CRAM-MD5, DIGEST-MD5 and NTLM fail with 535 after their last
+ *	challenge is answered, ANONYMOUS always succeeds with 235. The one
+ *	exception is the lab account, LAB_AUTH_USER with LAB_AUTH_PASSWORD:
+ *	PLAIN and LOGIN answered with it succeed, so smtp-audit's
+ *	auth_credentials probe can log in (personas decide whether they offer
+ *	AUTH before TLS, and what a logged-in user may do). An
  *	initial response answers the first challenge, so "AUTH PLAIN <b64>"
  *	fails at once and "AUTH NTLM <NEGOTIATE>" gets the NTLM CHALLENGE.
  *	A "*" line cancels with 501. The challenges look like real servers':
@@ -25,6 +29,8 @@
 #include <stddef.h>
 
 #define LAB_AUTH_REPLY_MAX 512
+#define LAB_AUTH_USER      "alice@lab.test"
+#define LAB_AUTH_PASSWORD  "Lab-Pw-7c41f9e2d08b"
 
 enum lab_auth_status {
 	LAB_AUTH_CONTINUE, /* reply is a 334 challenge; the next line goes to lab_auth_next() */
@@ -44,6 +50,8 @@ struct lab_auth_mech;
 struct lab_auth {
 	const struct lab_auth_mech *mech;
 	unsigned step;
+	bool user_ok; /* LOGIN: the lab account's name was given */
+	bool proven;  /* the lab account's credentials were given */
 };
 
 /* args: "<mechanism> [initial-response]"; offered: the mechanisms advertised right now. */

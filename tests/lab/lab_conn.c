@@ -487,12 +487,22 @@ void lab_conn_stream(struct lab_conn *c, lab_conn_fill_cb fill, unsigned interva
 	lab_conn_pump(c);
 }
 
+/* The persona decides which certificate chain the connection presents. */
+static struct tls_ctx *lab_conn_tls_ctx(const struct lab_conn *c)
+{
+	if (c->listener->persona->flags & LAB_PERSONA_DEEP_CHAIN) {
+		assert(c->env->tls_deep != NULL);
+		return c->env->tls_deep;
+	}
+	return c->env->tls;
+}
+
 void lab_conn_start_tls(struct lab_conn *c)
 {
 	if (c->state != LAB_CONN_OPEN)
 		return;
 	assert(c->tls == NULL);
-	c->tls = tls_conn_new(c->env->tls, NULL);
+	c->tls = tls_conn_new(lab_conn_tls_ctx(c), NULL);
 	if (c->tls == NULL)
 		lab_conn_finish(c);
 }
@@ -751,7 +761,7 @@ int lab_conn_accept(struct lab_conn_env *env, const struct lab_conn_listener *li
 		lab_conn_pump(c);
 		return 0;
 	}
-	c->tls = tls_conn_new(env->tls, NULL);
+	c->tls = tls_conn_new(lab_conn_tls_ctx(c), NULL);
 	if (c->tls == NULL) {
 		lab_conn_close(c, "out of memory", false);
 		return SA_ERROR_NOMEM;

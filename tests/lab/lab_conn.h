@@ -61,7 +61,8 @@ struct lab_conn;
 struct lab_conn_env {
 	uv_loop_t *loop;
 	struct tls_ctx *tls;
-	struct lab_log *log; /* NULL: no log */
+	struct tls_ctx *tls_deep; /* the deep chain's, for LAB_PERSONA_DEEP_CHAIN personas */
+	struct lab_log *log;      /* NULL: no log */
 	struct lab_site *site;
 	unsigned delay_ms;
 	uint64_t sessions;      /* session numbers given out so far */

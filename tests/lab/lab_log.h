@@ -17,6 +17,17 @@
  *	The text is escaped with escape_visible(), so the log is printable
  *	ASCII whatever a client sends. A NULL log ignores every event.
  *
+ *	The connection timeline: each accepted connection logs CONNECT when
+ *	the lab accepts it and exactly one CLOSE when it ends (the lab closed
+ *	it, or read the client's FIN or a reset), both under the session
+ *	number, unique per lab run. A reader rebuilds from them how many
+ *	sessions each listener address had open at any moment and when each
+ *	started (tests/integration/test_safety.c checks --per-host,
+ *	--host-rate, --rate and 421 back-off this way). Times are the wall
+ *	clock in milliseconds as the lab's loop sees the event: a client's
+ *	close is seen when its FIN is read, which may be in the same loop
+ *	iteration as the accept of that client's next connection.
+ *
  * DIAGNOSTICS
  *	lab_log_open() returns SA_ERROR_IO when the file cannot be created.
  *	Write failures are ignored: the log must never stop the server.

@@ -433,6 +433,34 @@ static int lab_main_tls(struct lab_main_args *a)
 	return LAB_MAIN_EXIT_FAILURE;
 }
 
+static bool lab_main_wants_deep_chain(const struct lab_main_args *a)
+{
+	for (size_t i = 0; i < a->cfg.nlistens; i++)
+		if (a->listens[i].persona->flags & LAB_PERSONA_DEEP_CHAIN)
+			return true;
+	return false;
+}
+
+/* The deep-chain persona's TLS context, made only when a listener plays it. */
+static int lab_main_tls_deep(struct lab_main_args *a)
+{
+	char err[LAB_MAIN_ERR_MAX] = "";
+	struct lab_cert cert;
+	if (!lab_main_wants_deep_chain(a))
+		return 0;
+	int rc =
+	    lab_cert_generate_chain(&cert, a->cfg.hostname, LAB_CERT_CHAIN_DEPTH, err, sizeof(err));
+	if (rc == 0) {
+		rc = tls_ctx_new_server(&a->cfg.tls_deep, cert.cert_pem, cert.key_pem, err,
+		                        sizeof(err));
+		lab_cert_free(&cert);
+	}
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "smtp-lab: deep chain: %s\n", err);
+	return LAB_MAIN_EXIT_FAILURE;
+}
+
 /*
  * Thousands of listeners and concurrent clients need thousands of descriptors:
  * raise the soft limit, and refuse to start rather than fail at some bind.
@@ -463,9 +491,14 @@ static int lab_main_serve(struct lab_main_args *a)
 	int rc = lab_main_fd_limit(a->cfg.nlistens);
 	if (rc == 0)
 		rc = lab_main_tls(a);
-	if (rc != 0)
+	if (rc == 0)
+		rc = lab_main_tls_deep(a);
+	if (rc != 0) {
+		tls_ctx_free(a->cfg.tls);
 		return rc;
+	}
 	if (a->log_file != NULL && lab_log_open(&a->cfg.log, a->log_file) != 0) {
+		tls_ctx_free(a->cfg.tls_deep);
 		tls_ctx_free(a->cfg.tls);
 		return lab_main_bad("bad --log '%s': cannot create it", a->log_file);
 	}
@@ -473,6 +506,7 @@ static int lab_main_serve(struct lab_main_args *a)
 	signal(SIGPIPE, SIG_IGN);
 	rc = lab_server_run(&a->cfg);
 	lab_log_close(a->cfg.log);
+	tls_ctx_free(a->cfg.tls_deep);
 	tls_ctx_free(a->cfg.tls);
 	return rc == 0 ? 0 : LAB_MAIN_EXIT_FAILURE;
 }

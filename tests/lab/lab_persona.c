@@ -46,13 +46,22 @@ static const char *const lab_persona_sendmail_help[] = {
     NULL,
 };
 
+/* Terminal escapes (clear screen, red, a window title ending in BEL) and markup. */
+#define LAB_PERSONA_ESCAPES "\x1b[2J\x1b[31m<script>alert('lab')</script>\x1b]0;owned\x07\x1b[0m"
+
+/* Invalid UTF-8: a bad continuation, lone continuations, a surrogate, an overlong '/', 0xff. */
+#define LAB_PERSONA_BAD_UTF8 "\xc3\x28 \xa0\xa1 \xed\xa0\x80 \xc0\xaf \xff!"
+
+static const char *const lab_persona_escape_ext[] = {"X-" LAB_PERSONA_ESCAPES, NULL};
+static const char *const lab_persona_bad_utf8_ext[] = {"X-" LAB_PERSONA_BAD_UTF8, NULL};
+
 static const struct lab_persona lab_personas[] = {
     {
         .name = "hardened",
         .summary = "well-configured Postfix: no relay, HELO checks at RCPT, AUTH only "
-                   "after STARTTLS",
+                   "after STARTTLS, senders bound to logins",
         .banner = LAB_BANNER_POSTFIX,
-        .flags = LAB_PERSONA_STARTTLS,
+        .flags = LAB_PERSONA_STARTTLS | LAB_PERSONA_SENDER_LOGIN,
         .rcpt = LAB_RCPT_CLOSED,
         .auth_tls = "PLAIN LOGIN",
     },
@@ -115,8 +124,8 @@ static const struct lab_persona lab_personas[] = {
     },
     {
         .name = "tls-only-submission",
-        .summary = "530 until STARTTLS; then AUTH PLAIN LOGIN, and RCPT needs AUTH (which "
-                   "always fails)",
+        .summary = "530 until STARTTLS; then AUTH PLAIN LOGIN, and RCPT needs AUTH (only the "
+                   "lab account logs in; it may then send as anyone)",
         .banner = LAB_BANNER_POSTFIX,
         .flags = LAB_PERSONA_STARTTLS | LAB_PERSONA_TLS_FIRST,
         .rcpt = LAB_RCPT_SUBMISSION,
@@ -283,6 +292,120 @@ static const struct lab_persona lab_personas[] = {
         .flags = LAB_PERSONA_STARTTLS,
         .rcpt = LAB_RCPT_CLOSED,
         .quirk = &lab_quirk_pipelining_broken,
+    },
+    {
+        .name = "greets-then-silent",
+        .summary = "a normal greeting, then no answer to any command",
+        .banner = LAB_BANNER_POSTFIX,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_mute,
+    },
+    {
+        .name = "greet-554",
+        .summary = "a 554 greeting (no SMTP service here); 554 to every command but QUIT",
+        .banner = LAB_BANNER_POSTFIX,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_greet_refusal,
+    },
+    {
+        .name = "greet-421",
+        .summary = "a 421 greeting (service not available), then a close",
+        .banner = LAB_BANNER_POSTFIX,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_greet_busy,
+    },
+    {
+        .name = "ehlo-421",
+        .summary = "a normal greeting, then 421 to EHLO and HELO and a close",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_ehlo_busy,
+    },
+    {
+        .name = "binary-reply",
+        .summary = "an EHLO reply with NUL, 0x01, 0x7f and 0xff bytes in a line",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_binary_reply,
+    },
+    {
+        .name = "escape-codes",
+        .summary = "terminal escapes (ESC[2J, ESC[31m, a window title) and <script> in the "
+                   "banner and in an EHLO keyword; hardened otherwise",
+        .banner = "ESMTP " LAB_PERSONA_ESCAPES,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .ehlo_plain = {.extra = lab_persona_escape_ext},
+    },
+    {
+        .name = "invalid-utf8",
+        .summary = "invalid UTF-8 (bad continuations, a surrogate, an overlong form, 0xff) in "
+                   "the banner and in an EHLO keyword; hardened otherwise",
+        .banner = "ESMTP " LAB_PERSONA_BAD_UTF8,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .ehlo_plain = {.extra = lab_persona_bad_utf8_ext},
+    },
+    {
+        .name = "mixed-codes",
+        .summary = "a multi-line EHLO reply whose lines carry 250, 251 and 550",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_mixed_codes,
+    },
+    {
+        .name = "huge-ehlo",
+        .summary = "an EHLO reply of 1024 lines, 64 KiB",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_huge_ehlo,
+    },
+    {
+        .name = "no-crlf-close",
+        .summary = "a greeting line without CRLF, then a close",
+        .banner = LAB_BANNER_POSTFIX,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_no_crlf,
+    },
+    {
+        .name = "tls-stall",
+        .summary = "220 to STARTTLS, then the ClientHello is never answered",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_tls_stall,
+    },
+    {
+        .name = "starttls-twice",
+        .summary = "two 220 replies to one STARTTLS, then the handshake",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .quirk = &lab_quirk_starttls_twice,
+    },
+    {
+        .name = "deep-chain",
+        .summary = "hardened, but TLS presents a certificate chain 50 deep (leaf, 48 "
+                   "intermediates, a self-signed root)",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS | LAB_PERSONA_DEEP_CHAIN,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+    },
+    {
+        .name = "drop-alternate",
+        .summary = "hardened, but every second connection is reset before the greeting",
+        .banner = LAB_BANNER_POSTFIX,
+        .flags = LAB_PERSONA_STARTTLS,
+        .rcpt = LAB_RCPT_CLOSED,
+        .auth_tls = "PLAIN LOGIN",
+        .quirk = &lab_quirk_drop_alternate,
     },
 };
 

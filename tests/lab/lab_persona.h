@@ -31,9 +31,11 @@ struct lab_cmd;
 #define LAB_PERSONA_SIZE      "10240000" /* the SIZE a persona advertises unless it says */
 
 enum lab_persona_flag {
-	LAB_PERSONA_STARTTLS = 1u << 0,  /* offers STARTTLS (before TLS) */
-	LAB_PERSONA_LAX_HELO = 1u << 1,  /* any HELO/EHLO argument, even none, is fine */
-	LAB_PERSONA_TLS_FIRST = 1u << 2, /* 530 for mail commands until STARTTLS */
+	LAB_PERSONA_STARTTLS = 1u << 0,     /* offers STARTTLS (before TLS) */
+	LAB_PERSONA_LAX_HELO = 1u << 1,     /* any HELO/EHLO argument, even none, is fine */
+	LAB_PERSONA_TLS_FIRST = 1u << 2,    /* 530 for mail commands until STARTTLS */
+	LAB_PERSONA_DEEP_CHAIN = 1u << 3,   /* TLS with a chain LAB_CERT_CHAIN_DEPTH deep */
+	LAB_PERSONA_SENDER_LOGIN = 1u << 4, /* a logged-in user may only send as LAB_AUTH_USER */
 };
 
 /* How VRFY (or EXPN) answers; EHLO advertises the command unless it is disabled. */

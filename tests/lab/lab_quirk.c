@@ -235,3 +235,160 @@ static bool lab_quirk_first_command_only(struct lab_session *s, const struct lab
 }
 
 const struct lab_quirk lab_quirk_pipelining_broken = {.command = lab_quirk_first_command_only};
+
+const struct lab_quirk lab_quirk_mute = {.command = lab_quirk_swallow};
+
+/* Answers QUIT like the mini-MTA and everything else with code, as a server that refuses does. */
+static bool lab_quirk_refuse_command(struct lab_session *s, const struct lab_cmd *cmd, int code)
+{
+	if (cmd->verb == LAB_VERB_QUIT)
+		return false;
+	lab_session_reply(s, "%d 5.3.2 %s no SMTP service here", code,
+	                  lab_session_site(s)->hostname);
+	return true;
+}
+
+static void lab_quirk_greet_554(struct lab_session *s)
+{
+	lab_session_reply(s, "554 5.3.2 %s no SMTP service here", lab_session_site(s)->hostname);
+}
+
+static bool lab_quirk_answer_554(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	return lab_quirk_refuse_command(s, cmd, 554);
+}
+
+const struct lab_quirk lab_quirk_greet_refusal = {
+    .greet = lab_quirk_greet_554,
+    .command = lab_quirk_answer_554,
+};
+
+/* RFC 5321 4.2.2: 421 and then the channel is closed. */
+static void lab_quirk_closing_421(struct lab_session *s)
+{
+	lab_session_reply(s, "421 4.3.2 %s Service not available, closing transmission channel",
+	                  lab_session_site(s)->hostname);
+	lab_session_ignore_input(s);
+	lab_conn_finish(lab_session_conn(s));
+}
+
+const struct lab_quirk lab_quirk_greet_busy = {.greet = lab_quirk_closing_421};
+
+static bool lab_quirk_is_hello(const struct lab_cmd *cmd)
+{
+	return cmd->verb == LAB_VERB_EHLO || cmd->verb == LAB_VERB_HELO;
+}
+
+static bool lab_quirk_hello_421(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_is_hello(cmd))
+		return false;
+	lab_quirk_closing_421(s);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_ehlo_busy = {.command = lab_quirk_hello_421};
+
+/* Sends a fixed EHLO reply (raw bytes, NUL included) in place of the mini-MTA's. */
+static bool lab_quirk_ehlo_bytes(struct lab_session *s, const struct lab_cmd *cmd,
+                                 const char *reply, size_t len)
+{
+	if (!lab_quirk_is_hello(cmd))
+		return false;
+	lab_session_reply(s, "250-%s", lab_session_site(s)->hostname);
+	lab_session_send(s, reply, len);
+	return true;
+}
+
+static bool lab_quirk_ehlo_binary(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	static const char reply[] = "250-PIPELINING\r\n"
+	                            "250-X-BIN \x00\x01\x02\x7f\xff\xfe\x00 end\r\n"
+	                            "250 8BITMIME\r\n";
+	return lab_quirk_ehlo_bytes(s, cmd, reply, sizeof(reply) - 1);
+}
+
+const struct lab_quirk lab_quirk_binary_reply = {.command = lab_quirk_ehlo_binary};
+
+static bool lab_quirk_ehlo_mixed(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	static const char reply[] = "251-PIPELINING\r\n"
+	                            "550-SIZE 10240000\r\n"
+	                            "250 8BITMIME\r\n";
+	return lab_quirk_ehlo_bytes(s, cmd, reply, sizeof(reply) - 1);
+}
+
+const struct lab_quirk lab_quirk_mixed_codes = {.command = lab_quirk_ehlo_mixed};
+
+static const char lab_quirk_filler[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ";
+_Static_assert(sizeof(lab_quirk_filler) - 1 >= LAB_QUIRK_HUGE_EHLO_WIDTH - 21,
+               "the filler pads a line to its width");
+
+/* LAB_QUIRK_HUGE_EHLO_LINES lines of LAB_QUIRK_HUGE_EHLO_WIDTH bytes, CRLF included. */
+static bool lab_quirk_ehlo_huge(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_is_hello(cmd))
+		return false;
+	lab_session_reply(s, "250-%s", lab_session_site(s)->hostname);
+	for (unsigned i = 1; i < LAB_QUIRK_HUGE_EHLO_LINES; i++)
+		lab_session_reply(s, "250%cX-FILLER-%05u-%.*s",
+		                  i + 1 < LAB_QUIRK_HUGE_EHLO_LINES ? '-' : ' ', i,
+		                  LAB_QUIRK_HUGE_EHLO_WIDTH - 21, lab_quirk_filler);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_huge_ehlo = {.command = lab_quirk_ehlo_huge};
+
+static void lab_quirk_greet_unterminated(struct lab_session *s)
+{
+	char line[LAB_SESSION_NAME_MAX + 64];
+	int n = snprintf(line, sizeof(line), "220 %s ESMTP and no line end",
+	                 lab_session_site(s)->hostname);
+	lab_session_send(s, line, (size_t)n);
+	lab_session_ignore_input(s);
+	lab_conn_finish(lab_session_conn(s));
+}
+
+const struct lab_quirk lab_quirk_no_crlf = {.greet = lab_quirk_greet_unterminated};
+
+/* The ClientHello is read and never answered: the client waits for a ServerHello. */
+static void lab_quirk_swallow_hello(struct lab_session *s, const char *data, size_t len)
+{
+	static const char why[] = "ClientHello left unanswered";
+	(void)data;
+	(void)len;
+	lab_conn_log(lab_session_conn(s), "TLSFAIL", why, sizeof(why) - 1);
+	lab_session_ignore_input(s);
+}
+
+const struct lab_quirk lab_quirk_tls_stall = {
+    .command = lab_quirk_starttls_then_raw,
+    .raw = lab_quirk_swallow_hello,
+};
+
+static bool lab_quirk_starttls_ready_twice(struct lab_session *s, const struct lab_cmd *cmd)
+{
+	if (!lab_quirk_starttls_accepted(s, cmd))
+		return false;
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_reply(s, LAB_SESSION_TLS_READY);
+	lab_session_start_tls(s, LAB_SESSION_DROP_PIPELINED);
+	return true;
+}
+
+const struct lab_quirk lab_quirk_starttls_twice = {.command = lab_quirk_starttls_ready_twice};
+
+/* smtp-lab runs one single-threaded loop: a plain count of the connections this quirk saw. */
+static uint64_t lab_quirk_drop_seen;
+
+static void lab_quirk_greet_every_other(struct lab_session *s)
+{
+	if (++lab_quirk_drop_seen % 2 == 1) {
+		lab_session_send_greeting(s);
+		return;
+	}
+	lab_session_ignore_input(s);
+	lab_conn_reset(lab_session_conn(s));
+}
+
+const struct lab_quirk lab_quirk_drop_alternate = {.greet = lab_quirk_greet_every_other};

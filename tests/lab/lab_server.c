@@ -249,6 +249,7 @@ int lab_server_run(const struct lab_config *cfg)
 	lab_server_set_site(&srv->site, cfg->hostname);
 	srv->env.loop = &srv->loop;
 	srv->env.tls = cfg->tls;
+	srv->env.tls_deep = cfg->tls_deep;
 	srv->env.log = cfg->log;
 	srv->env.site = &srv->site;
 	srv->env.delay_ms = cfg->delay_ms;

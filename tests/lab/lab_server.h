@@ -47,10 +47,11 @@ struct lab_config {
 	size_t nlistens;
 	const char *hostname;
 	unsigned delay_ms;
-	struct tls_ctx *tls;    /* server context for STARTTLS and implicit TLS */
-	struct lab_log *log;    /* NULL: no command log */
-	const char *ready_file; /* NULL: none */
-	const char *truth_file; /* NULL: none */
+	struct tls_ctx *tls;      /* server context for STARTTLS and implicit TLS */
+	struct tls_ctx *tls_deep; /* for LAB_PERSONA_DEEP_CHAIN; NULL if none listens */
+	struct lab_log *log;      /* NULL: no command log */
+	const char *ready_file;   /* NULL: none */
+	const char *truth_file;   /* NULL: none */
 };
 
 int lab_server_run(const struct lab_config *cfg);

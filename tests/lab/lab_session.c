@@ -380,6 +380,13 @@ static void lab_session_mail(struct lab_session *s, const struct lab_cmd *cmd)
 		lab_session_reply(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
+	if ((s->persona->flags & LAB_PERSONA_SENDER_LOGIN) && s->authenticated &&
+	    (len != strlen(LAB_AUTH_USER) || strncasecmp(addr, LAB_AUTH_USER, len) != 0)) {
+		lab_session_reply(s,
+		                  "553 5.7.1 <%.*s>: Sender address rejected: not owned by user %s",
+		                  (int)len, addr, LAB_AUTH_USER);
+		return;
+	}
 	unsigned long long limit = strtoull(lab_session_size(s), NULL, 10);
 	if (limit > 0 && lab_session_size_param(params) > limit) {
 		lab_session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
