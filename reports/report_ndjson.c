@@ -139,33 +139,22 @@ static json_t *ndjson_severity_counts(const struct scan_result *scan)
 	return report_doc_finish(o, failed);
 }
 
-static int ndjson_worst(const struct scan_result *scan)
-{
-	int worst = -1;
-	for (size_t i = 0; i < scan->ntargets; i++) {
-		int w = target_result_worst(scan->targets[i]);
-		if (w > worst)
-			worst = w;
-	}
-	return worst;
-}
-
 static json_t *ndjson_summary(const struct report_options *opt, const struct scan_result *scan)
 {
-	size_t completed = 0;
-	for (size_t i = 0; i < scan->ntargets; i++)
-		completed += scan->targets[i]->outcome == OUTCOME_COMPLETED;
+	/* Counts, not the targets array: a streamed scan drops each target once written. */
+	size_t targets = scan_result_count_targets(scan);
+	size_t completed = scan_result_count_completed(scan);
 	json_t *o = ndjson_line("summary", scan->scan_id, scan->finished_ms);
 	int failed = o == NULL;
 	failed |= report_doc_put(o, "tool", report_doc_own_text("smtp-audit"));
 	failed |= report_doc_put(o, "tool_version", report_doc_own_text(opt->tool_version));
 	failed |= report_doc_put(o, "started", report_doc_time_ms(scan->started_ms));
 	failed |= report_doc_put(o, "interrupted", json_boolean(scan->interrupted));
-	failed |= report_doc_put(o, "targets", report_doc_count(scan->ntargets));
+	failed |= report_doc_put(o, "targets", report_doc_count(targets));
 	failed |= report_doc_put(o, "completed", report_doc_count(completed));
-	failed |= report_doc_put(o, "failed", report_doc_count(scan->ntargets - completed));
+	failed |= report_doc_put(o, "failed", report_doc_count(targets - completed));
 	failed |= report_doc_put(o, "findings", ndjson_severity_counts(scan));
-	failed |= report_doc_put(o, "worst", ndjson_severity_or_null(ndjson_worst(scan)));
+	failed |= report_doc_put(o, "worst", ndjson_severity_or_null(scan_result_worst(scan)));
 	return report_doc_finish(o, failed);
 }
 

@@ -37,7 +37,8 @@ static void progress_draw(struct progress *p)
 {
 	char line[160];
 	uint64_t now = uv_now(p->timer.loop);
-	progress_format(p->result->ntargets, p->total, now - p->started_ms, line, sizeof(line));
+	progress_format(scan_result_count_targets(p->result), p->total, now - p->started_ms, line,
+			sizeof(line));
 	/* \r and "erase to end of line": the line is rewritten in place. */
 	fprintf(p->out, "\r%s\033[K", line);
 	fflush(p->out);
@@ -75,14 +76,14 @@ void progress_stop(struct progress *p)
 
 void progress_summary(const struct scan_result *result, uint64_t elapsed_ms, FILE *out)
 {
-	size_t counts[SEVERITY_COUNT] = {0}, completed = 0;
+	size_t counts[SEVERITY_COUNT] = {0};
+	size_t targets = scan_result_count_targets(result);
+	size_t completed = scan_result_count_completed(result);
 	scan_result_count_by_severity(result, counts);
-	for (size_t i = 0; i < result->ntargets; i++)
-		completed += result->targets[i]->outcome == OUTCOME_COMPLETED;
 	fprintf(out,
 		"smtp-audit: %zu targets (%zu completed, %zu not), findings: %zu critical, %zu high, "
 		"%zu medium, %zu low, %zu info; %.1f s%s\n",
-		result->ntargets, completed, result->ntargets - completed, counts[SEVERITY_CRITICAL],
+		targets, completed, targets - completed, counts[SEVERITY_CRITICAL],
 		counts[SEVERITY_HIGH], counts[SEVERITY_MEDIUM], counts[SEVERITY_LOW],
 		counts[SEVERITY_INFO], (double)elapsed_ms / 1000.0,
 		result->interrupted ? ", interrupted" : "");

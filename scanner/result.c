@@ -11,6 +11,10 @@
  *	result_fingerprint() is what SIEM rules and baseline comparisons key
  *	on; it leaves the address out so a host that moves keeps its findings.
  *
+ *	A target the report has already streamed may be dropped instead of
+ *	kept: the scan then holds only a tally (targets, completed, findings
+ *	per severity), and every count adds the tally to the targets kept.
+ *
  * DIAGNOSTICS
  *	Functions that allocate return 0 or SA_ERROR_NOMEM.
  */
@@ -225,6 +229,15 @@ int scan_result_add(struct scan_result *s, struct target_result *t)
 	return 0;
 }
 
+void scan_result_drop(struct scan_result *s, struct target_result *t)
+{
+	s->dropped.targets++;
+	s->dropped.completed += t->outcome == OUTCOME_COMPLETED;
+	for (size_t i = 0; i < t->nfindings; i++)
+		s->dropped.findings[finding_severity(&t->findings[i])]++;
+	target_result_free(t);
+}
+
 /* Sort key of an address: no address, IPv4, IPv6, then text that is neither. */
 enum result_address_rank {
 	RESULT_ADDRESS_NONE,
@@ -326,19 +339,17 @@ void scan_result_sort(struct scan_result *s)
 
 size_t scan_result_count_at_least(const struct scan_result *s, enum finding_severity min)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < s->ntargets; i++) {
-		const struct target_result *t = s->targets[i];
-		for (size_t j = 0; j < t->nfindings; j++)
-			n += finding_severity(&t->findings[j]) >= min;
-	}
+	size_t counts[SEVERITY_COUNT], n = 0;
+	scan_result_count_by_severity(s, counts);
+	for (size_t sev = min; sev < SEVERITY_COUNT; sev++)
+		n += counts[sev];
 	return n;
 }
 
 void scan_result_count_by_severity(const struct scan_result *s, size_t counts[])
 {
 	for (size_t sev = 0; sev < SEVERITY_COUNT; sev++)
-		counts[sev] = 0;
+		counts[sev] = s->dropped.findings[sev];
 	for (size_t i = 0; i < s->ntargets; i++) {
 		const struct target_result *t = s->targets[i];
 		for (size_t j = 0; j < t->nfindings; j++)
@@ -348,10 +359,30 @@ void scan_result_count_by_severity(const struct scan_result *s, size_t counts[])
 
 bool scan_result_any_completed(const struct scan_result *s)
 {
+	return scan_result_count_completed(s) > 0;
+}
+
+size_t scan_result_count_targets(const struct scan_result *s)
+{
+	return s->dropped.targets + s->ntargets;
+}
+
+size_t scan_result_count_completed(const struct scan_result *s)
+{
+	size_t n = s->dropped.completed;
 	for (size_t i = 0; i < s->ntargets; i++)
-		if (s->targets[i]->outcome == OUTCOME_COMPLETED)
-			return true;
-	return false;
+		n += s->targets[i]->outcome == OUTCOME_COMPLETED;
+	return n;
+}
+
+int scan_result_worst(const struct scan_result *s)
+{
+	size_t counts[SEVERITY_COUNT];
+	scan_result_count_by_severity(s, counts);
+	for (int sev = SEVERITY_COUNT - 1; sev >= 0; sev--)
+		if (counts[sev] > 0)
+			return sev;
+	return -1;
 }
 
 int result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,

@@ -122,12 +122,20 @@ struct target_result {
 	int64_t started_ms, finished_ms; /* Unix milliseconds */
 };
 
+/* What the summary and the exit code need from targets that were not kept. */
+struct scan_tally {
+	size_t targets;
+	size_t completed;
+	size_t findings[SEVERITY_COUNT]; /* per severity */
+};
+
 struct scan_result {
 	char scan_id[37];         /* UUID-like, random per scan */
 	int64_t started_ms, finished_ms;
 	bool interrupted;
-	struct target_result **targets;
+	struct target_result **targets; /* the targets kept (scan_result_add) */
 	size_t ntargets, targets_cap;
+	struct scan_tally dropped;      /* the targets counted and freed (scan_result_drop) */
 };
 
 /* A zeroed target owning copies of host/address (outcome OUTCOME_COMPLETED until set). */
@@ -148,6 +156,13 @@ void scan_result_free(struct scan_result *s);
 int scan_result_add(struct scan_result *s, struct target_result *t);
 
 /*
+ * Counts a target that was already written out (a streamed report), then
+ * frees it: a scan that keeps nothing per target runs in bounded memory.
+ * Every count below includes dropped targets; the targets array does not.
+ */
+void scan_result_drop(struct scan_result *s, struct target_result *t);
+
+/*
  * Sorts targets (host, address, port numerically) and each target's
  * findings (finding_compare) and probes (by name), for deterministic output.
  */
@@ -161,6 +176,15 @@ void scan_result_count_by_severity(const struct scan_result *s, size_t counts[])
 
 /* True when at least one target reached SMTP. */
 bool scan_result_any_completed(const struct scan_result *s);
+
+/* Targets reported so far, kept or dropped. */
+size_t scan_result_count_targets(const struct scan_result *s);
+
+/* Of those, the targets that reached SMTP (OUTCOME_COMPLETED). */
+size_t scan_result_count_completed(const struct scan_result *s);
+
+/* Worst finding severity of the whole scan, or -1 without findings. */
+int scan_result_worst(const struct scan_result *s);
 
 /*
  * The stable fingerprint of a finding on a target: lower-case hex SHA-256

@@ -9,8 +9,10 @@
  *	order of decisions stays simple:
  *
  *	  1. pull targets while fewer than a window of jobs are in flight;
- *	  2. serve hosts with waiting runs round-robin, within the global and
- *	     per-host concurrency, the --rate token bucket, the per-host
+ *	  2. serve hosts with waiting runs round-robin, one session per host
+ *	     and pass (a pass that started one asks for another), within the
+ *	     global and per-host concurrency (the global one lowered while
+ *	     descriptors ran short), the --rate token bucket, the per-host
  *	     connection spacing (--host-rate) and any throttling back-off;
  *	  3. when nothing is left, close the scheduler's handles so the loop ends.
  *
@@ -35,6 +37,10 @@
 #define SCHEDULER_DNS_WINDOW 64
 #define SCHEDULER_MIN_WINDOW 64
 #define SCHEDULER_MAX_BACKOFF_MS 60000
+/* Out of descriptors with no session of ours to free one: look again after this. */
+#define SCHEDULER_FD_RETRY_MS 100
+/* Descriptors left free below the limit once it was hit: DNS sockets, a syslog reconnect. */
+#define SCHEDULER_FD_RESERVE 4
 
 struct scheduler_host {
 	char key[INET6_ADDRSTRLEN];
@@ -136,6 +142,8 @@ static struct scheduler_host *scheduler_ready_pop(struct scheduler *s)
 }
 
 static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, const char *reason);
+static void scheduler_job_cut(struct target_job *job, enum outcome outcome, const char *why,
+			      bool only_queued);
 
 static void scheduler_enqueue(struct probe_ctx *run, uint64_t delay_ms)
 {
@@ -176,7 +184,52 @@ static void scheduler_backoff(struct scheduler *s, struct scheduler_host *h)
 		h->backoff_level++;
 }
 
+/* ---- descriptors ---- */
+
+/* The session cap now: --concurrency, lower while descriptors ran short. */
+static unsigned scheduler_session_cap(const struct scheduler *s)
+{
+	unsigned cap = s->opt->concurrency;
+	return s->fd_ceiling != 0 && s->fd_ceiling < cap ? s->fd_ceiling : cap;
+}
+
+/*
+ * No descriptor for a socket: the sessions running now are what the limit
+ * allows, less a few descriptors kept free for the rest of the scanner.
+ * The run waits in its queue for a session to end, or briefly when none
+ * runs (ENFILE: another process holds the descriptors).
+ */
+static void scheduler_hold_back(struct scheduler *s, struct probe_ctx *run)
+{
+	unsigned active = s->sessions_active;
+	if (!s->fd_noted && !s->opt->quiet)
+		fprintf(stderr,
+			"smtp-audit: out of file descriptors with %u sessions open: holding the "
+			"others back (ulimit -n raises the limit)\n",
+			active);
+	s->fd_noted = true;
+	s->fd_ceiling = active > SCHEDULER_FD_RESERVE ? active - SCHEDULER_FD_RESERVE : 1;
+	s->fd_credit = 0;
+	scheduler_enqueue(run, active > 0 ? 0 : SCHEDULER_FD_RETRY_MS);
+}
+
+/* Additive increase: one more session each time as many as the cap have ended. */
+static void scheduler_fd_regrow(struct scheduler *s)
+{
+	if (s->fd_ceiling == 0 || ++s->fd_credit < s->fd_ceiling)
+		return;
+	s->fd_credit = 0;
+	if (++s->fd_ceiling >= s->opt->concurrency)
+		s->fd_ceiling = 0;
+}
+
 /* ---- results ---- */
+
+/* A whole-document report or a --baseline comparison needs every target at the end. */
+static bool scheduler_keeps_results(const struct scheduler *s)
+{
+	return !s->opt->writer->streams || s->opt->baseline_path != NULL;
+}
 
 static void scheduler_emit(struct scheduler *s, struct target_result *r)
 {
@@ -188,7 +241,9 @@ static void scheduler_emit(struct scheduler *s, struct target_result *r)
 			s->report_error = rc;
 	}
 	syslog_sink_send(s->syslog, r);
-	if (scan_result_add(s->result, r) != 0)
+	if (!scheduler_keeps_results(s))
+		scan_result_drop(s->result, r);
+	else if (scan_result_add(s->result, r) != 0)
 		target_result_free(r);
 }
 
@@ -299,15 +354,40 @@ static void scheduler_run_distrust(struct probe_ctx *run)
 	run->record->verdict_reason = NULL;
 }
 
-/* Runs that waited for the scout share its fate when it never connected. */
-static void scheduler_fail_held(struct target_job *job, enum outcome outcome, const char *reason)
+/* Some session of the job got through greeting and EHLO to its probe. */
+static bool scheduler_job_reached_dialog(const struct target_job *job)
 {
 	for (size_t i = 0; i < job->nruns; i++)
-		if (job->runs[i].phase == PROBE_RUN_HELD)
-			scheduler_run_finish(&job->runs[i], outcome, reason);
+		if (job->runs[i].started)
+			return true;
+	return false;
 }
 
 /* ---- session events ---- */
+
+static void scheduler_release_held(struct target_job *job)
+{
+	for (size_t i = 0; i < job->nruns; i++)
+		if (job->runs[i].phase == PROBE_RUN_HELD)
+			scheduler_enqueue(&job->runs[i], 0);
+}
+
+/*
+ * A session failed before any session of its job reached the dialog: the
+ * runs still waiting wait for its retry instead (scheduler_release_held
+ * when a session gets through, scheduler_job_cut when the retries are
+ * spent), so a tarpit costs one probe's retries, not every probe's.
+ */
+static void scheduler_hold_waiting(struct target_job *job)
+{
+	for (size_t i = 0; i < job->nruns; i++) {
+		struct probe_ctx *run = &job->runs[i];
+		if (run->phase == PROBE_RUN_WAITING) {
+			scheduler_unqueue(run);
+			run->phase = PROBE_RUN_HELD;
+		}
+	}
+}
 
 void scheduler__session_connected(struct probe_ctx *run)
 {
@@ -315,9 +395,12 @@ void scheduler__session_connected(struct probe_ctx *run)
 	if (job->connected_once)
 		return;
 	job->connected_once = true;
-	for (size_t i = 0; i < job->nruns; i++)
-		if (job->runs[i].phase == PROBE_RUN_HELD)
-			scheduler_enqueue(&job->runs[i], 0);
+	scheduler_release_held(job);
+}
+
+void scheduler__session_in_dialog(struct probe_ctx *run)
+{
+	scheduler_release_held(run->job);
 }
 
 static bool scheduler_retryable(enum outcome o)
@@ -351,17 +434,21 @@ static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, con
 		scheduler_probe_interrupted(run, o, reason);
 		return;
 	}
+	/* A TLS failure is an answer: the probes that judge it must still run. */
+	struct target_job *job = run->job;
+	bool never_spoke = o != OUTCOME_TLS_ERROR && !scheduler_job_reached_dialog(job);
 	if (scheduler_retryable(o) && run->failures < s->opt->retries) {
 		uint64_t delay = s->opt->retry_delay_ms << run->failures;
 		run->failures++;
+		if (never_spoke)
+			scheduler_hold_waiting(job);
 		scheduler_enqueue(run, delay);
 		return;
 	}
-	struct target_job *job = run->job;
-	bool scout_failed = !job->connected_once;
+	/* Dead port, tarpit, 421 or 554 to everyone: what has not started shares the fate. */
 	scheduler_run_finish(run, o, reason);
-	if (scout_failed)
-		scheduler_fail_held(job, o, reason);
+	if (never_spoke)
+		scheduler_job_cut(job, o, reason, true);
 }
 
 void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *reason)
@@ -372,6 +459,7 @@ void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *
 	run->session = NULL;
 	h->active--;
 	s->sessions_active--;
+	scheduler_fd_regrow(s);
 	if (o == OUTCOME_THROTTLED)
 		scheduler_backoff(s, h);
 	scheduler_ready_push(s, h);
@@ -481,10 +569,18 @@ static void scheduler_start_run(struct scheduler *s, struct probe_ctx *run)
 		job->deadline_armed = true;
 		uv_timer_start(&job->deadline, scheduler_on_deadline, s->opt->timeouts.target_ms, 0);
 	}
-	if (session_start(s, run) != 0) {
-		job->host->active--;
-		s->sessions_active--;
-		scheduler_run_finish(run, OUTCOME_CLOSED, "out of memory");
+	int rc = session_start(s, run);
+	if (rc == 0)
+		return;
+	run->record->sessions--;
+	job->host->active--;
+	s->sessions_active--;
+	if (rc == SA_ERROR_AGAIN) {
+		scheduler_hold_back(s, run);
+	} else {
+		char *why = scheduler_printf("cannot open a socket: %s", sa_error_str(rc));
+		scheduler_run_finish(run, OUTCOME_CLOSED, why ? why : "cannot open a socket");
+		free(why);
 	}
 }
 
@@ -606,11 +702,17 @@ static void scheduler_add_job(struct scheduler *s, const char *host, const char 
 	scheduler_host_release(s, h);
 }
 
-/* Same address and port named twice (a name and its address, overlapping CIDRs): scan once. */
+/*
+ * Same address and port named twice (a name and its address, overlapping
+ * CIDRs): scan once. The table grows with every target, so it is kept only
+ * when the target list can repeat itself.
+ */
 static bool scheduler_seen_before(struct scheduler *s, const char *address, uint16_t port)
 {
 	char key[sizeof(((struct scheduler_seen *)0)->key)];
 	struct scheduler_seen *e;
+	if (!s->may_repeat)
+		return false;
 	snprintf(key, sizeof(key), "%s|%u", address, port);
 	HASH_FIND_STR(s->seen, key, e);
 	if (e != NULL)
@@ -726,7 +828,7 @@ static void scheduler_feed(struct scheduler *s)
 	struct target_item item;
 	while (!s->feeding_done && s->jobs_active + s->dns_pending < scheduler_window(s) &&
 	       s->dns_pending < SCHEDULER_DNS_WINDOW) {
-		if (!target_list_next(&s->opt->targets, &s->iter, &item)) {
+		if (!feed_filter_next(s->opt->feed, &s->opt->targets, &s->iter, &item)) {
 			s->feeding_done = true;
 			break;
 		}
@@ -789,9 +891,10 @@ static void scheduler_dispatch(struct scheduler *s)
 	uint64_t now = scheduler__now(s);
 	uint64_t wake_at = UINT64_MAX;
 	size_t rounds = 0;
+	bool started = false;
 	for (struct scheduler_host *h = s->ready_head; h != NULL; h = h->ready_next)
 		rounds++;
-	while (rounds-- > 0 && s->sessions_active < s->opt->concurrency) {
+	while (rounds-- > 0 && s->sessions_active < scheduler_session_cap(s)) {
 		struct scheduler_host *h = scheduler_ready_pop(s);
 		if (h->active >= s->opt->per_host)
 			continue; /* back in the ready list when one of its sessions ends */
@@ -805,9 +908,18 @@ static void scheduler_dispatch(struct scheduler *s)
 			h->next_connect_ms = now + (uint64_t)(1000.0 / s->opt->host_rate);
 		scheduler_ready_push(s, h);
 		scheduler_start_run(s, run);
+		scheduler_host_release(s, h); /* its job may have ended without a session */
+		started = true;
 	}
 	if (wake_at != UINT64_MAX)
 		uv_timer_start(&s->pump_timer, scheduler_on_pump_timer, wake_at - now, 0);
+	/*
+	 * One session per host and pass keeps hosts fair; the next pass comes
+	 * at the next loop iteration, not only at the next event (a host that
+	 * sends nothing, a tarpit, would otherwise get one session per event).
+	 */
+	if (started && s->ready_head != NULL && s->sessions_active < scheduler_session_cap(s))
+		scheduler_wake(s);
 }
 
 static void scheduler_pump(uv_idle_t *idle)
@@ -844,6 +956,7 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 	s->report = report;
 	s->syslog = syslog_sink_open(&opt->syslog, result->scan_id, stderr);
 	target_iter_init(&s->iter);
+	s->may_repeat = target_list_may_repeat(&opt->targets);
 	uv_timer_init(loop, &s->pump_timer);
 	uv_idle_init(loop, &s->pump_idle);
 	uv_timer_init(loop, &s->grace_timer);

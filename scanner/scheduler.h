@@ -21,6 +21,19 @@
  *	are released once its TCP connection succeeds, so a closed port or a
  *	dead host costs one connection attempt (and its retries), not one per
  *	probe.
+ *
+ *	Running out of file descriptors (EMFILE, ENFILE) is the scanner's
+ *	limit, not the target's: the run goes back to its queue and the
+ *	session cap drops to the sessions running (less a few descriptors
+ *	kept free), growing back by one each time as many sessions have
+ *	ended. No target fails for it.
+ *
+ *	Memory stays bounded by the window of jobs in flight: a host's entry
+ *	is freed with its last job; the record of services already scheduled
+ *	is kept only when the target list can name one twice (names,
+ *	overlapping blocks); and when the report streams (ndjson, ocsf) and
+ *	no --baseline needs the whole scan, each target result is dropped
+ *	once written, leaving only the counts (scan_result_drop).
  */
 #ifndef SCHEDULER_H
 #define SCHEDULER_H
@@ -110,6 +123,7 @@ struct scheduler {
 
 	struct scheduler_host *hosts;       /* uthash by address text */
 	struct scheduler_seen *seen;        /* uthash of "address|port" already scheduled */
+	bool may_repeat;                    /* seen is needed (target_list_may_repeat) */
 	struct scheduler_host *ready_head;  /* hosts with waiting runs, round-robin */
 	struct scheduler_host *ready_tail;
 
@@ -118,6 +132,9 @@ struct scheduler {
 	bool pump_pending;
 	double tokens;                      /* --rate token bucket */
 	uint64_t tokens_at_ms;
+	unsigned fd_ceiling;                /* sessions the descriptor limit allows; 0: no cap */
+	unsigned fd_credit;                 /* sessions ended since the ceiling last changed */
+	bool fd_noted;                      /* the note on running out of descriptors was shown */
 	int report_error;                   /* first error of the streaming writer */
 	struct syslog_sink *syslog;         /* --syslog; NULL without */
 
@@ -150,6 +167,8 @@ void scheduler_close(struct scheduler *s);
 
 /* The session's TCP connection is up (releases the job's held runs). */
 void scheduler__session_connected(struct probe_ctx *run);
+/* Session: the run got through greeting and EHLO (or TLS) to its probe. */
+void scheduler__session_in_dialog(struct probe_ctx *run);
 
 /* The session of run has ended and its handles are closed. reason may be NULL. */
 void scheduler__session_done(struct probe_ctx *run, enum outcome outcome, const char *reason);

@@ -577,6 +577,7 @@ static void session_start_probe(struct session *s)
 {
 	s->state = SESSION_PROBE;
 	s->run->started = true;
+	scheduler__session_in_dialog(s->run);
 	s->run->probe->start(s->run);
 	session_after_probe(s);
 }
@@ -1007,12 +1008,12 @@ static void session_on_eof(struct session *s, ssize_t nread)
 		if (s->ending)
 			return;
 	}
-	session_phrase(s, phrase, sizeof(phrase));
+	const char *doing = session_phrase(s, phrase, sizeof(phrase));
 	if (nread == UV_EOF)
 		session_end(s, OUTCOME_CLOSED, "server closed the connection %swhile %s",
-			    s->partial ? "in the middle of a reply " : "", phrase);
+			    s->partial ? "in the middle of a reply " : "", doing);
 	else
-		session_end(s, OUTCOME_CLOSED, "connection error while %s: %s", phrase,
+		session_end(s, OUTCOME_CLOSED, "connection error while %s: %s", doing,
 			    uv_strerror((int)nread));
 }
 
@@ -1074,6 +1075,7 @@ static void session_on_connect(uv_connect_t *req, int status)
 	} else if (s->run->probe->preamble == PROBE_PREAMBLE_TLS_RAW) {
 		s->raw = true;
 		s->run->started = true;
+		scheduler__session_in_dialog(s->run);
 		session_deliver_start_raw(s);
 	} else {
 		session_enter(s, SESSION_TLS_IMPLICIT);
@@ -1140,20 +1142,25 @@ int session_start(struct scheduler *sched, struct probe_ctx *run)
 	struct session *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SA_ERROR_NOMEM;
+	/* The socket first: out of descriptors (SA_ERROR_AGAIN), the scheduler holds the run back. */
+	int rc = uv_tcp_init_ex(sched->loop, &s->tcp, run->job->addr.ss_family);
+	if (rc < 0) {
+		free(s);
+		return sa_error_from_errno(rc);
+	}
 	s->sched = sched;
 	s->run = run;
 	s->id = ++sched->session_seq;
 	s->state = SESSION_CONNECTING;
 	smtp_reply_parser_init(&s->parser, NULL);
-	uv_tcp_init(sched->loop, &s->tcp);
 	uv_timer_init(sched->loop, &s->timer);
 	s->tcp.data = s;
 	s->timer.data = s;
 	s->open_handles = 2;
 	s->connect_req.data = s;
 	run->session = s;
-	int rc = uv_tcp_connect(&s->connect_req, &s->tcp,
-				(const struct sockaddr *)&run->job->addr, session_on_connect);
+	rc = uv_tcp_connect(&s->connect_req, &s->tcp, (const struct sockaddr *)&run->job->addr,
+			    session_on_connect);
 	if (rc < 0)
 		session_end(s, session_connect_outcome(rc), "cannot connect: %s", uv_strerror(rc));
 	else

@@ -339,6 +339,95 @@ bool target_list_excluded(const struct target_list *list, const struct target_ad
 	return false;
 }
 
+/* ---- could an address and port come up twice? ---- */
+
+/* One address or block as a closed range of addresses on one port (0: every --ports port). */
+struct target_list_range {
+	uint16_t port;
+	int family;
+	uint8_t first[16], last[16];
+};
+
+static void target_list_range_of(const struct target_spec *spec, struct target_list_range *r)
+{
+	unsigned nbytes = spec->addr.family == AF_INET ? 4 : 16;
+	*r = (struct target_list_range){.port = spec->port, .family = spec->addr.family};
+	memcpy(r->first, spec->addr.bytes, nbytes);
+	memcpy(r->last, spec->addr.bytes, nbytes);
+	for (unsigned bit = spec->prefix; bit < nbytes * 8; bit++)
+		r->last[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+}
+
+/* Families, then addresses: IPv4 ranges compare on their first 4 bytes, the rest being 0. */
+static int target_list_addr_cmp(int fa, const uint8_t *a, int fb, const uint8_t *b)
+{
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	return memcmp(a, b, 16);
+}
+
+static int target_list_range_cmp(const void *pa, const void *pb)
+{
+	const struct target_list_range *a = pa, *b = pb;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return target_list_addr_cmp(a->family, a->first, b->family, b->first);
+}
+
+/* Sorted by first address, ranges of one port are disjoint when each starts past the last end. */
+static bool target_list_overlap_sorted(const struct target_list_range *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].port != r[i - 1].port || r[i].family != r[i - 1].family)
+			continue;
+		if (memcmp(r[i].first, r[i - 1].last, 16) <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does r overlap one of the sorted, disjoint ranges all[0 .. n-1]? */
+static bool target_list_overlaps_any(const struct target_list_range *r,
+                                     const struct target_list_range *all, size_t n)
+{
+	size_t lo = 0, hi = n; /* the first range that starts after r ends */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (target_list_addr_cmp(all[mid].family, all[mid].first, r->family, r->last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	const struct target_list_range *before = &all[lo - 1];
+	return target_list_addr_cmp(before->family, before->last, r->family, r->first) >= 0;
+}
+
+bool target_list_may_repeat(const struct target_list *list)
+{
+	for (size_t i = 0; i < list->nspecs; i++)
+		if (list->specs[i].kind == TARGET_NAME)
+			return true;
+	if (list->nspecs < 2)
+		return false;
+	struct target_list_range *r = calloc(list->nspecs, sizeof(*r));
+	if (r == NULL)
+		return true;
+	for (size_t i = 0; i < list->nspecs; i++)
+		target_list_range_of(&list->specs[i], &r[i]);
+	qsort(r, list->nspecs, sizeof(*r), target_list_range_cmp);
+	/* Every port-0 range (every --ports port) sorts first; ranges of one port must not meet. */
+	size_t nall = 0;
+	while (nall < list->nspecs && r[nall].port == 0)
+		nall++;
+	bool repeat = target_list_overlap_sorted(r, list->nspecs);
+	for (size_t i = nall; !repeat && nall > 0 && i < list->nspecs; i++)
+		repeat = target_list_overlaps_any(&r[i], r, nall);
+	free(r);
+	return repeat;
+}
+
 /* The low 64 bits of an address, as a number. */
 static uint64_t target_list_low_bits(const struct target_addr *addr)
 {

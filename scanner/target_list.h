@@ -88,6 +88,15 @@ void target_iter_init(struct target_iter *it);
 bool target_list_next(const struct target_list *list, struct target_iter *it,
 		      struct target_item *out);
 
+/*
+ * True when two items could stand for the same address and port: a name
+ * (it may resolve to any address) or two address blocks that overlap on
+ * a common port. When false, the engine needs no record of what it
+ * scheduled to scan each service once. O(n log n); SA_ERROR_NOMEM counts
+ * as true.
+ */
+bool target_list_may_repeat(const struct target_list *list);
+
 /* True when a (resolved) address or a host name is excluded. */
 bool target_list_excluded(const struct target_list *list, const struct target_addr *addr,
 			  const char *name);

@@ -6,9 +6,11 @@
  *	Adding and de-duplicating specs, lazy CIDR expansion and exclusions,
  *	the --max-targets check and its messages, and target files: comments,
  *	blank lines, CRLF, a bad line, a missing file, and "-" read from a
- *	pipe put in place of standard input.
+ *	pipe put in place of standard input. Whether a list can name one
+ *	address and port twice (target_list_may_repeat), pair by pair.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include <string.h>
 #include <unistd.h>
@@ -482,5 +484,83 @@ Test(target_list, estimate_counts_services, .timeout = 10)
 	add_ok(&list, "[2001:db8::1]:25");
 	cr_assert_eq(target_list_estimate(&list, 3), 3 + 12 + 1 + 1);
 	cr_assert_eq(target_list_estimate(&list, 1), 1 + 4 + 1 + 1);
+	target_list_free(&list);
+}
+
+/* ---- may the list name one address and port twice? ---- */
+
+struct repeat_case {
+	const char *a, *b;
+	bool repeat;
+};
+
+static const struct repeat_case repeat_cases[] = {
+    {"10.0.0.0/24", "10.0.1.0/24", false},
+    {"10.0.0.0/24", "10.0.0.7", true},
+    {"10.0.0.0/16", "10.0.3.0/24", true},
+    {"10.0.0.0/24", "10.0.0.255:2525", true}, /* port 2525 may be one of --ports */
+    {"10.0.0.0/24", "10.0.1.0:2525", false},
+    {"10.0.0.1:25", "10.0.0.1:26", false},
+    {"10.0.0.1:25", "10.0.0.0/31", true},
+    {"10.0.0.7", "10.0.0.6/31", true},
+    {"[2001:db8::1]:25", "2001:db8::/120", true},
+    {"2001:db8::/120", "2001:db8::100", false},
+    {"10.0.0.1", "::a00:1", false}, /* the same bytes in two families */
+    {"10.0.0.1", "mx.example.org", true}, /* a name may resolve to any address */
+};
+
+#define NREPEAT (sizeof(repeat_cases) / sizeof(repeat_cases[0]))
+
+/* Indexes, not pointers: a test worker may be a fresh exec with another address layout. */
+static size_t repeat_indexes[NREPEAT];
+
+ParameterizedTestParameters(target_list, may_repeat_pairs)
+{
+	for (size_t i = 0; i < NREPEAT; i++)
+		repeat_indexes[i] = i;
+	return cr_make_param_array(size_t, repeat_indexes, NREPEAT);
+}
+
+ParameterizedTest(size_t *index, target_list, may_repeat_pairs, .timeout = 10)
+{
+	const struct repeat_case *c = &repeat_cases[*index];
+	struct target_list list;
+	target_list_init(&list);
+	add_ok(&list, c->a);
+	cr_expect_not(target_list_may_repeat(&list), "%s alone", c->a);
+	add_ok(&list, c->b);
+	cr_expect_eq(target_list_may_repeat(&list), c->repeat, "%s and %s", c->a, c->b);
+	target_list_free(&list);
+	target_list_init(&list);
+	add_ok(&list, c->b);
+	add_ok(&list, c->a);
+	cr_expect_eq(target_list_may_repeat(&list), c->repeat, "%s and %s", c->b, c->a);
+	target_list_free(&list);
+}
+
+Test(target_list, a_name_alone_may_repeat, .timeout = 10)
+{
+	struct target_list list;
+	target_list_init(&list);
+	add_ok(&list, "mx.example.org:25");
+	cr_expect(target_list_may_repeat(&list), "its answer may hold an address twice");
+	target_list_free(&list);
+}
+
+Test(target_list, disjoint_blocks_among_many_do_not_repeat, .timeout = 10)
+{
+	struct target_list list;
+	target_list_init(&list);
+	char text[64];
+	/* One address on many ports, interleaved with blocks that hold every port. */
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(text, sizeof(text), "10.1.0.1:%u", 2000 + i);
+		add_ok(&list, text);
+		snprintf(text, sizeof(text), "10.2.%u.0/24", i);
+		add_ok(&list, text);
+	}
+	cr_expect_not(target_list_may_repeat(&list));
+	add_ok(&list, "10.2.199.128/25");
+	cr_expect(target_list_may_repeat(&list), "a block inside the last one");
 	target_list_free(&list);
 }
