@@ -17,6 +17,7 @@
 #include "baseline.h"
 #include "cli.h"
 #include "dns.h"
+#include "partial_scan.h"
 #include "progress.h"
 #include "sa_error.h"
 #include "scheduler.h"
@@ -205,16 +206,23 @@ int scan_run(const struct scan_options *opt)
 		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
 	}
-	FILE *out = scan_out_open(&sout, opt, err, sizeof(err));
-	if (out == NULL) {
+	struct scan_result result;
+	scan_result_init(&result);
+	scan_new_id(result.scan_id);
+	result.started_ms = scan_wall_ms();
+	struct partial_scan part;
+	FILE *out = NULL;
+	if (partial_scan_open(&part, opt, &result, err, sizeof(err)) != 0)
+		fprintf(stderr, "smtp-audit: --resume: %s\n", err);
+	else if ((out = scan_out_open(&sout, opt, err, sizeof(err))) == NULL)
 		fprintf(stderr, "smtp-audit: --out: %s\n", err);
+	if (out == NULL) {
+		partial_scan_close(&part);
+		scan_result_free(&result);
 		tls_ctx_free(tls);
 		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
 	}
-	struct scan_result result;
-	scan_result_init(&result);
-	scan_new_id(result.scan_id);
 	struct report_options ropt = {
 		.out = out,
 		.scan_id = result.scan_id,
@@ -226,11 +234,13 @@ int scan_run(const struct scan_options *opt)
 		.baseline_file = opt->baseline_path,
 		.fail_on_new = opt->fail_on_new,
 	};
-	result.started_ms = scan_wall_ms();
 
 	int rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
 	if (rc == 0)
-		rc = scan_loop(opt, tls, &result, &ropt);
+		rc = partial_scan_replay(&part, &ropt, &result);
+	if (rc == 0)
+		rc = scan_loop(partial_scan_options(&part, opt), tls, &result,
+			       partial_scan_report(&part, &ropt));
 	result.finished_ms = scan_wall_ms();
 	scan_result_sort(&result);
 	if (rc == 0)
@@ -252,6 +262,7 @@ int scan_run(const struct scan_options *opt)
 		code = CLI_EXIT_USAGE;
 	}
 	baseline_run_close(&base);
+	partial_scan_close(&part);
 	scan_result_free(&result);
 	tls_ctx_free(tls);
 	return code;

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "report.h"
 #include "syslog_sink.h"
+#include "feed_filter.h"
 #include "target_list.h"
 #include "user_list.h"
 
@@ -49,6 +50,9 @@ struct scan_options {
 	size_t nsubmission_ports;
 	uint64_t max_targets;
 	bool all_addresses;
+	struct shard shard;        /* --shard I/N; count 0 without */
+	const char *resume_path;   /* --resume STATE */
+	struct feed_filter *feed;  /* set by partial_scan.c for --shard/--resume; NULL: all */
 
 	/* How hard to push. */
 	unsigned concurrency;
@@ -62,6 +66,7 @@ struct scan_options {
 	/* What to do on each service. */
 	const char *ca_file;
 	struct user_list users;   /* --users; probe_settings points into it */
+	char *auth_password;      /* --auth-password-file (credential.h); probe_settings points to it */
 	const struct probe *probes[SCAN_MAX_PROBES];
 	size_t nprobes;
 	struct probe_settings probe_settings;
