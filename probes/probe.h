@@ -90,6 +90,9 @@ struct probe_settings {
 	unsigned cert_warn_days;  /* certificate expiry warning horizon (default 21) */
 	const char *const *users; /* local parts for user enumeration (--users), or NULL */
 	size_t nusers;            /*   ... and how many; 0 = the built-in list */
+	const char *auth_user;     /* --auth-user: a real login for auth_credentials, or NULL */
+	const char *auth_password; /* its password (--auth-password-file), NULL without */
+	bool auth_insecure_tls;    /* --auth-insecure-tls: log in without a verified certificate */
 };
 
 /* Where this session is connected. */

@@ -29,7 +29,8 @@
 	X(tls_params)                                                                              \
 	X(certificate)                                                                             \
 	X(user_enum)                                                                               \
-	X(exposure)
+	X(exposure)                                                                                \
+	X(auth_credentials)
 
 /* Every probe, in list order; *count receives their number. */
 const struct probe *const *probe_registry_all(size_t *count);

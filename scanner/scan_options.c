@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "credential.h"
+
 /* Documented in --help and the README: an FQDN-shaped, reserved (RFC 6761) name. */
 #define SCAN_HELO_FALLBACK "smtp-audit.invalid"
 
@@ -80,4 +82,5 @@ void scan_options_free(struct scan_options *opt)
 {
 	target_list_free(&opt->targets);
 	user_list_free(&opt->users);
+	credential_free(opt->auth_password);
 }
