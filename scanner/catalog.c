@@ -760,6 +760,8 @@ static const struct catalog_entry catalog_table[CATALOG_COUNT] = {
 #include "catalog_enum.inc"
 #include "catalog_expose.inc"
 #include "catalog_dns.inc"
+#include "catalog_auth_credentials.inc"
+#include "catalog_passive.inc"
 };
 /* clang-format on */
 

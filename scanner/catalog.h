@@ -44,6 +44,7 @@ enum finding_severity {
 	X(AUTH_ANONYMOUS_RELAY, "SMTP-AUTH-006")                                                   \
 	X(AUTH_WEAK_CHALLENGE, "SMTP-AUTH-007")                                                    \
 	X(AUTH_NTLM_DISCLOSURE, "SMTP-AUTH-008")                                                   \
+	X(AUTH_SENDER_SPOOFING, "SMTP-AUTH-009")                                                   \
 	X(HELO_INVALID_ACCEPTED, "SMTP-HELO-001")                                                  \
 	X(HELO_IMPERSONATION_ACCEPTED, "SMTP-HELO-002")                                            \
 	X(TLS_STARTTLS_MISSING, "SMTP-TLS-001")                                                    \
@@ -103,7 +104,16 @@ enum finding_severity {
 	X(DNS_MX_CNAME, "SMTP-DNS-050")                                                            \
 	X(DNS_MX_IP_LITERAL, "SMTP-DNS-051")                                                       \
 	X(DNS_MX_NO_FCRDNS, "SMTP-DNS-052")                                                        \
-	X(DNS_MX_BANNER_MISMATCH, "SMTP-DNS-053")
+	X(DNS_MX_BANNER_MISMATCH, "SMTP-DNS-053")                                                  \
+	X(PASSIVE_CLEARTEXT_CREDENTIALS, "SMTP-PASSIVE-001")                                       \
+	X(PASSIVE_AUTH_ADVERTISED_CLEARTEXT, "SMTP-PASSIVE-002")                                   \
+	X(PASSIVE_CLIENT_IGNORED_STARTTLS, "SMTP-PASSIVE-003")                                     \
+	X(PASSIVE_STARTTLS_REFUSED, "SMTP-PASSIVE-004")                                            \
+	X(PASSIVE_TLS_LEGACY_PROTOCOL, "SMTP-PASSIVE-005")                                         \
+	X(PASSIVE_TLS_WEAK_CIPHER, "SMTP-PASSIVE-006")                                             \
+	X(PASSIVE_RELAY_OBSERVED, "SMTP-PASSIVE-007")                                              \
+	X(PASSIVE_CLIENT_SEEN, "SMTP-PASSIVE-008")                                                 \
+	X(PASSIVE_TLS_SEEN, "SMTP-PASSIVE-009")
 
 enum catalog_id {
 #define CATALOG_ENUM(name, public_id) CATALOG_##name,

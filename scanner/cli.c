@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "credential.h"
+#include "passive.h"
 #include "probe_registry.h"
 #include "sa_error.h"
 #include "smtp_addr.h"
@@ -33,6 +35,8 @@ enum cli_option {
 	OPT_EXCLUDE,
 	OPT_MAX_TARGETS,
 	OPT_ALL_ADDRESSES,
+	OPT_SHARD,
+	OPT_RESUME,
 	OPT_PER_HOST,
 	OPT_RATE,
 	OPT_HOST_RATE,
@@ -52,6 +56,9 @@ enum cli_option {
 	OPT_RELAY_FROM,
 	OPT_RELAY_CANARY,
 	OPT_USERS,
+	OPT_AUTH_USER,
+	OPT_AUTH_PASSWORD_FILE,
+	OPT_AUTH_INSECURE_TLS,
 	OPT_CERT_WARN_DAYS,
 	OPT_OUT,
 	OPT_SYSLOG,
@@ -69,6 +76,8 @@ static const struct option cli_options[] = {
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
 	{"max-targets", required_argument, NULL, OPT_MAX_TARGETS},
 	{"all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"resume", required_argument, NULL, OPT_RESUME},
 	{"concurrency", required_argument, NULL, 'c'},
 	{"per-host", required_argument, NULL, OPT_PER_HOST},
 	{"rate", required_argument, NULL, OPT_RATE},
@@ -89,6 +98,9 @@ static const struct option cli_options[] = {
 	{"relay-from", required_argument, NULL, OPT_RELAY_FROM},
 	{"relay-canary", required_argument, NULL, OPT_RELAY_CANARY},
 	{"users", required_argument, NULL, OPT_USERS},
+	{"auth-user", required_argument, NULL, OPT_AUTH_USER},
+	{"auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE},
+	{"auth-insecure-tls", no_argument, NULL, OPT_AUTH_INSECURE_TLS},
 	{"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
 	{"output", required_argument, NULL, 'o'},
 	{"out", required_argument, NULL, OPT_OUT},
@@ -108,6 +120,8 @@ static const char cli_usage_text[] =
 	"Usage: " CLI_NAME " [OPTIONS] TARGET...\n"
 	"       " CLI_NAME " diff [-o text|json] [--fail-on SEVERITY] OLD.json NEW.json\n"
 	"         compare two -o json reports offline (exit 0: nothing new, 1: new findings)\n"
+	"       " CLI_NAME " merge [-o FORMAT] [--out FILE] SHARD.json...\n"
+	"         join the -o json reports of --shard runs into one report\n"
 	"Audit the security of SMTP servers: open relay, AUTH before TLS, anonymous and weak\n"
 	"AUTH, HELO validation, STARTTLS and more. Never sends DATA unless --allow-data.\n"
 	"\n"
@@ -120,6 +134,10 @@ static const char cli_usage_text[] =
 	"      --exclude LIST       addresses, CIDR blocks or names to skip (repeatable)\n"
 	"      --max-targets N      refuse to expand more than N addresses (default 65536)\n"
 	"      --all-addresses      scan every address of a name (default: first IPv4 and first IPv6)\n"
+	"      --shard I/N          scan only shard I of N (0 to N-1): each target (name or address,\n"
+	"                           and port) by a stable hash; the N shards together are the scan\n"
+	"      --resume STATE       record each finished target in the file STATE; run again with the\n"
+	"                           same STATE, targets and options to skip what is done there\n"
 	"\n"
 	"Engine:\n"
 	"  -c, --concurrency N      sessions at once over all hosts (default 256)\n"
@@ -153,6 +171,13 @@ static const char cli_usage_text[] =
 	"                           an open relay to ADDR (a mailbox you own) to prove relaying\n"
 	"      --users FILE         local parts for user enumeration, one per line (default: a short\n"
 	"                           built-in list: postmaster, root, admin, ...)\n"
+	"      --auth-user USER     a real login (user@domain) for the auth_credentials probe, added\n"
+	"                           to the default set: log in inside verified TLS only, then check\n"
+	"                           whether MAIL FROM may name an address that is not USER's\n"
+	"      --auth-password-file FILE  its password, the first line of FILE (never on the\n"
+	"                           command line); FILE must not be readable by other users\n"
+	"      --auth-insecure-tls  log in even when the certificate does not verify for the\n"
+	"                           target's name (a lab, an address target, a private CA)\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FORMAT      report format: %s (default text)\n"
@@ -228,7 +253,7 @@ static bool cli_double(const char *text, double min, double max, double *out)
 }
 
 /* "1500ms", "2s", "1.5", "3m" -> milliseconds; between 1 ms and one day. */
-static bool cli_duration(const char *text, uint64_t *out_ms)
+bool cli_duration(const char *text, uint64_t *out_ms)
 {
 	char *end;
 	errno = 0;
@@ -439,6 +464,35 @@ static enum cli_status cli_set_users(struct scan_options *opt, FILE *err, const 
 	return CLI_RUN;
 }
 
+/* A login goes into AUTH PLAIN and LOGIN: printable, no controls, at most 255 bytes. */
+static bool cli_login_ok(const char *user)
+{
+	size_t len = strlen(user);
+	if (len == 0 || len > 255)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)user; *p; p++)
+		if (*p < ' ' || *p == 127)
+			return false;
+	return true;
+}
+
+static enum cli_status cli_set_auth(struct scan_options *opt, FILE *err, int code, const char *arg)
+{
+	char msg[512];
+	if (code == OPT_AUTH_USER) {
+		if (!cli_login_ok(arg))
+			return cli_fail(err, "--auth-user: must be 1 to 255 characters without control "
+					     "characters");
+		opt->probe_settings.auth_user = arg;
+		return CLI_RUN;
+	}
+	credential_free(opt->auth_password);
+	if (credential_load(&opt->auth_password, arg, msg, sizeof(msg)) != 0)
+		return cli_fail(err, "--auth-password-file: %s", msg);
+	opt->probe_settings.auth_password = opt->auth_password;
+	return CLI_RUN;
+}
+
 static enum cli_status cli_add_file(struct scan_options *opt, FILE *err, const char *arg)
 {
 	char msg[512];
@@ -455,6 +509,14 @@ static enum cli_status cli_add_exclude(struct scan_options *opt, FILE *err, cons
 	return CLI_RUN;
 }
 
+static enum cli_status cli_set_shard(struct scan_options *opt, FILE *err, const char *arg)
+{
+	char msg[256];
+	if (shard_parse(arg, &opt->shard, msg, sizeof(msg)) != 0)
+		return cli_fail(err, "--shard: %s", msg);
+	return CLI_RUN;
+}
+
 static void cli_usage(FILE *out)
 {
 	size_t n;
@@ -465,6 +527,8 @@ static void cli_usage(FILE *out)
 		snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", writers[i]->name);
 	}
 	fprintf(out, cli_usage_text, names);
+	fputc('\n', out);
+	passive_usage(out);
 }
 
 static enum cli_status cli_handle(struct scan_options *opt, int code, const char *arg, FILE *out,
@@ -490,6 +554,11 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 		return CLI_RUN;
 	case OPT_ALL_ADDRESSES:
 		opt->all_addresses = true;
+		return CLI_RUN;
+	case OPT_SHARD:
+		return cli_set_shard(opt, err, arg);
+	case OPT_RESUME:
+		opt->resume_path = arg;
 		return CLI_RUN;
 	case 'c':
 		return cli_set_uint(err, code, arg, 1, 100000, &opt->concurrency);
@@ -534,6 +603,12 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 		return cli_set_relay(opt, err, code, arg);
 	case OPT_USERS:
 		return cli_set_users(opt, err, arg);
+	case OPT_AUTH_USER:
+	case OPT_AUTH_PASSWORD_FILE:
+		return cli_set_auth(opt, err, code, arg);
+	case OPT_AUTH_INSECURE_TLS:
+		opt->probe_settings.auth_insecure_tls = true;
+		return CLI_RUN;
 	case OPT_CERT_WARN_DAYS:
 		return cli_set_uint(err, code, arg, 0, 3650, &opt->probe_settings.cert_warn_days);
 	case 'o':
@@ -589,7 +664,8 @@ static enum cli_status cli_add_targets(struct scan_options *opt, int argc, char 
 enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE *out, FILE *err)
 {
 	int code;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets where it stopped inside a cluster like -hV. */
+	optind = 0;
 	opterr = 1;
 	while ((code = getopt_long(argc, argv, "f:p:c:o:qvhV", cli_options, NULL)) != -1) {
 		enum cli_status st = cli_handle(opt, code, optarg, out, err);
@@ -602,7 +678,16 @@ enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE 
 		return cli_fail(err, "--fail-on-new needs --baseline FILE to know what is new");
 	if (opt->writer == NULL)
 		opt->writer = report_find("text");
-	if (opt->nprobes == 0)
+	if ((opt->probe_settings.auth_user == NULL) != (opt->probe_settings.auth_password == NULL))
+		return cli_fail(err, "--auth-user and --auth-password-file go together");
+	if (opt->probe_settings.auth_insecure_tls && opt->probe_settings.auth_user == NULL)
+		return cli_fail(err, "--auth-insecure-tls only applies with --auth-user");
+	if (opt->nprobes == 0) {
 		cli_default_probes(opt);
+		/* Credentials are the opt-in of auth_credentials; an explicit --probes decides alone. */
+		if (opt->probe_settings.auth_user != NULL &&
+		    cli_add_probe(opt, err, probe_registry_find("auth_credentials")) != CLI_RUN)
+			return CLI_USAGE_ERROR;
+	}
 	return cli_add_targets(opt, argc, argv, err);
 }

@@ -38,4 +38,7 @@ enum cli_exit {
 /* opt must have been set up with scan_options_init(). */
 enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE *out, FILE *err);
 
+/* "1500ms", "2s", "1.5", "3m" -> milliseconds, between 1 ms and one day; false otherwise. */
+bool cli_duration(const char *text, uint64_t *out_ms);
+
 #endif

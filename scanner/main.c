@@ -5,6 +5,8 @@
  * SUMMARY
  *	smtp-audit [OPTIONS] TARGET...
  *	smtp-audit diff [-o text|json] [--fail-on SEVERITY] OLD.json NEW.json
+ *	smtp-audit passive (-r FILE | -i IFACE) [OPTIONS]
+ *	smtp-audit merge [-o FORMAT] [--out FILE] SHARD.json...
  *
  * DESCRIPTION
  *	Parses the command line (cli.c) and runs the scan (scan.c), or with
@@ -26,6 +28,8 @@
 
 #include "baseline.h"
 #include "cli.h"
+#include "merge.h"
+#include "passive.h"
 #include "report_diff.h"
 #include "sa_error.h"
 #include "scan.h"
@@ -142,6 +146,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "diff") == 0)
 		return main_diff(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "passive") == 0)
+		return passive_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return merge_main(argc - 1, argv + 1);
 	scan_options_init(&opt);
 	int code;
 	switch (cli_parse(&opt, argc, argv, stdout, stderr)) {

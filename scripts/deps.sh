@@ -14,7 +14,7 @@ set -eu
 build_pkgs="build-essential cmake pkg-config libuv1-dev libmbedtls-dev libpcap-dev
 	libcriterion-dev libjansson-dev libc-ares-dev uthash-dev ca-certificates"
 test_pkgs="clang libclang-rt-14-dev python3 python3-jsonschema openssl iproute2 procps
-	chromium fonts-dejavu-core rsyslog"
+	chromium fonts-dejavu-core rsyslog tcpdump time"
 
 want="$build_pkgs"
 if [ "${1:-}" = "--test" ]; then
