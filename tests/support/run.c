@@ -70,8 +70,9 @@ static void run_close(int *fd)
 /* Appends what fits under the cap; the rest is dropped. */
 static int run_capture_append(struct run_capture *c, const char *buf, size_t n)
 {
-	if (c->len + n > RUN_CAPTURE_MAX)
-		n = RUN_CAPTURE_MAX - c->len;
+	size_t room = c->len < RUN_CAPTURE_MAX ? RUN_CAPTURE_MAX - c->len : 0;
+	if (n > room)
+		n = room;
 	if (c->len + n + 1 > c->cap) {
 		size_t cap = c->cap ? c->cap : 4096;
 		while (cap < c->len + n + 1)

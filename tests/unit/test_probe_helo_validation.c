@@ -104,7 +104,9 @@ static void expect(struct expected *e, const char *own_host, const char *own_lit
 		if (f == FORM_OWN_HOST && own_host == NULL)
 			e->helo[f][0] = '\0';
 		else
-			snprintf(e->helo[f], LINE, "HELO%s%s", args[f][0] ? " " : "", args[f]);
+			cr_assert_lt(snprintf(e->helo[f], LINE, "HELO%s%s", args[f][0] ? " " : "",
+			                      args[f]),
+			             LINE);
 	snprintf(e->rcpt, sizeof(e->rcpt), "RCPT TO:%s", rcpt);
 }
 
