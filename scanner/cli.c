@@ -206,18 +206,38 @@ static const char cli_usage_text[] =
 	"  4  interrupted (SIGINT/SIGTERM): the report holds what completed; a second signal\n"
 	"     exits at once with 128 + the signal number\n";
 
+/* subcommand is NULL for the scan itself. */
+static void cli_vreport(FILE *err, const char *subcommand, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void cli_vreport(FILE *err, const char *subcommand, const char *fmt, va_list ap)
+{
+	const char *space = subcommand != NULL ? " " : "";
+	const char *name = subcommand != NULL ? subcommand : "";
+	fprintf(err, CLI_NAME "%s%s: ", space, name);
+	vfprintf(err, fmt, ap);
+	fprintf(err, "\nTry '" CLI_NAME "%s%s --help' for more information.\n", space, name);
+}
+
 static enum cli_status cli_fail(FILE *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static enum cli_status cli_fail(FILE *err, const char *fmt, ...)
 {
 	va_list ap;
-	fputs(CLI_NAME ": ", err);
 	va_start(ap, fmt);
-	vfprintf(err, fmt, ap);
+	cli_vreport(err, NULL, fmt, ap);
 	va_end(ap);
-	fputs("\nTry '" CLI_NAME " --help' for more information.\n", err);
 	return CLI_USAGE_ERROR;
+}
+
+int cli_subcommand_usage_error(const char *subcommand, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cli_vreport(stderr, subcommand, fmt, ap);
+	va_end(ap);
+	return CLI_EXIT_USAGE;
 }
 
 static const char *cli_option_name(int code)
@@ -371,16 +391,19 @@ static enum cli_status cli_set_output(struct scan_options *opt, FILE *err, const
 	return CLI_RUN;
 }
 
+bool cli_fail_on(const char *text, enum finding_severity *out)
+{
+	if (strcmp(text, "never") == 0) {
+		*out = CLI_SEVERITY_NEVER;
+		return true;
+	}
+	return severity_parse(text, out);
+}
+
 static enum cli_status cli_set_fail_on(struct scan_options *opt, FILE *err, const char *arg)
 {
-	if (strcmp(arg, "never") == 0) {
-		opt->fail_on = CLI_SEVERITY_NEVER;
-		return CLI_RUN;
-	}
-	if (!severity_parse(arg, &opt->fail_on))
-		return cli_fail(err,
-				"--fail-on: '%s' is not one of info, low, medium, high, critical, never",
-				arg);
+	if (!cli_fail_on(arg, &opt->fail_on))
+		return cli_fail(err, CLI_FAIL_ON_ERROR, arg);
 	return CLI_RUN;
 }
 

@@ -11,7 +11,8 @@
  * DIAGNOSTICS
  *	On a usage error it prints one line naming the culprit, then a hint
  *	to run --help, on the error stream, and returns CLI_USAGE_ERROR; the
- *	caller exits 2.
+ *	caller exits 2. The subcommands (diff, merge, passive) report theirs the
+ *	same way through cli_subcommand_usage_error(), which names the subcommand.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -40,5 +41,15 @@ enum cli_status cli_parse(struct scan_options *opt, int argc, char **argv, FILE 
 
 /* "1500ms", "2s", "1.5", "3m" -> milliseconds, between 1 ms and one day; false otherwise. */
 bool cli_duration(const char *text, uint64_t *out_ms);
+
+/* A --fail-on value: a severity name, or "never" (SEVERITY_COUNT); false otherwise. */
+bool cli_fail_on(const char *text, enum finding_severity *out);
+
+/* The usage error for a --fail-on value cli_fail_on() refused; takes that value. */
+#define CLI_FAIL_ON_ERROR "--fail-on: '%s' is not one of info, low, medium, high, critical, never"
+
+/* Prints "smtp-audit SUBCOMMAND: message" and the --help hint on stderr; returns CLI_EXIT_USAGE. */
+int cli_subcommand_usage_error(const char *subcommand, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

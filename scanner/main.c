@@ -22,7 +22,6 @@
  */
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,19 +45,6 @@ struct main_diff_args {
 	const char *old_path, *new_path;
 };
 
-static int main_diff_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int main_diff_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("smtp-audit diff: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'smtp-audit diff --help' for more information.\n", stderr);
-	return CLI_EXIT_USAGE;
-}
-
 /* 0 to go on, else the exit code (help printed, or a usage error). */
 static int main_diff_parse(struct main_diff_args *a, int argc, char **argv)
 {
@@ -75,29 +61,25 @@ static int main_diff_parse(struct main_diff_args *a, int argc, char **argv)
 		switch (code) {
 		case 'o':
 			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-				return main_diff_usage_error("--output: '%s' is not text or json",
-				                             optarg);
+				return cli_subcommand_usage_error(
+				    "diff", "--output: '%s' is not text or json", optarg);
 			a->json = strcmp(optarg, "json") == 0;
 			break;
 		case 'F':
-			if (strcmp(optarg, "never") == 0)
-				a->fail_on = SEVERITY_COUNT;
-			else if (!severity_parse(optarg, &a->fail_on))
-				return main_diff_usage_error(
-				    "--fail-on: '%s' is not one of info, low, "
-				    "medium, high, critical, never",
-				    optarg);
+			if (!cli_fail_on(optarg, &a->fail_on))
+				return cli_subcommand_usage_error("diff", CLI_FAIL_ON_ERROR,
+				                                  optarg);
 			break;
 		case 'h':
 			fputs(MAIN_DIFF_USAGE, stdout);
 			return CLI_EXIT_CLEAN;
 		default:
 			/* getopt_long already said what was wrong. */
-			return main_diff_usage_error("invalid option");
+			return cli_subcommand_usage_error("diff", "invalid option");
 		}
 	}
 	if (argc - optind != 2)
-		return main_diff_usage_error("expects two reports: OLD.json NEW.json");
+		return cli_subcommand_usage_error("diff", "expects two reports: OLD.json NEW.json");
 	a->old_path = argv[optind];
 	a->new_path = argv[optind + 1];
 	return -1;

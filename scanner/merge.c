@@ -58,19 +58,6 @@ struct merge {
 	const char *first_input;
 };
 
-static int merge_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int merge_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("smtp-audit merge: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'smtp-audit merge --help' for more information.\n", stderr);
-	return CLI_EXIT_USAGE;
-}
-
 /* 0 to go on, else the exit code. */
 static int merge_parse(struct merge_args *a, int argc, char **argv)
 {
@@ -88,7 +75,8 @@ static int merge_parse(struct merge_args *a, int argc, char **argv)
 		case 'o':
 			a->writer = report_find(optarg);
 			if (a->writer == NULL)
-				return merge_usage_error("--output: unknown format '%s'", optarg);
+				return cli_subcommand_usage_error(
+				    "merge", "--output: unknown format '%s'", optarg);
 			break;
 		case 'O':
 			a->out_path = optarg;
@@ -98,11 +86,12 @@ static int merge_parse(struct merge_args *a, int argc, char **argv)
 			return CLI_EXIT_CLEAN;
 		default:
 			/* getopt_long already said what was wrong. */
-			return merge_usage_error("invalid option");
+			return cli_subcommand_usage_error("merge", "invalid option");
 		}
 	}
 	if (optind >= argc)
-		return merge_usage_error("expects at least one report: SHARD.json...");
+		return cli_subcommand_usage_error("merge",
+		                                  "expects at least one report: SHARD.json...");
 	a->inputs = argv + optind;
 	a->ninputs = (size_t)(argc - optind);
 	return -1;

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,19 +85,6 @@ void passive_usage(FILE *out)
 	fputs(passive_usage_text, out);
 }
 
-static int passive_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int passive_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("smtp-audit passive: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'smtp-audit passive --help' for more information.\n", stderr);
-	return CLI_EXIT_USAGE;
-}
-
 static void passive_args_free(struct passive_args *a)
 {
 	for (size_t i = 0; i < a->nnets; i++)
@@ -125,26 +111,26 @@ static int passive_add_net(struct passive_args *a, const char *item)
 {
 	char err[256];
 	if (a->nnets == PASSIVE_MAX_NETS)
-		return passive_usage_error("--trusted-nets: more than %d entries",
-		                           PASSIVE_MAX_NETS);
+		return cli_subcommand_usage_error("passive", "--trusted-nets: more than %d entries",
+		                                  PASSIVE_MAX_NETS);
 	struct target_spec *spec = &a->nets[a->nnets];
 	if (target_parse(item, spec, err, sizeof(err)) != 0)
-		return passive_usage_error("--trusted-nets: %s", err);
+		return cli_subcommand_usage_error("passive", "--trusted-nets: %s", err);
 	a->nnets++;
 	if (spec->kind == TARGET_NAME || spec->port != 0)
-		return passive_usage_error("--trusted-nets: '%s' is not an address or CIDR block",
-		                           item);
+		return cli_subcommand_usage_error(
+		    "passive", "--trusted-nets: '%s' is not an address or CIDR block", item);
 	return -1;
 }
 
 static int passive_add_domain(struct passive_args *a, const char *item)
 {
 	if (a->ndomains == PASSIVE_MAX_DOMAINS)
-		return passive_usage_error("--local-domains: more than %d entries",
-		                           PASSIVE_MAX_DOMAINS);
+		return cli_subcommand_usage_error(
+		    "passive", "--local-domains: more than %d entries", PASSIVE_MAX_DOMAINS);
 	char *d = strdup(item);
 	if (d == NULL)
-		return passive_usage_error("out of memory");
+		return cli_subcommand_usage_error("passive", "out of memory");
 	a->domains[a->ndomains++] = d;
 	size_t len = strlen(d);
 	if (len > 1 && d[len - 1] == '.')
@@ -155,7 +141,8 @@ static int passive_add_domain(struct passive_args *a, const char *item)
 	char probe[300];
 	snprintf(probe, sizeof(probe), "x.%s", d);
 	if (!smtp_addr_is_hostname(probe))
-		return passive_usage_error("--local-domains: '%s' is not a domain name", item);
+		return cli_subcommand_usage_error(
+		    "passive", "--local-domains: '%s' is not a domain name", item);
 	return -1;
 }
 
@@ -164,7 +151,7 @@ static int passive_set_list(struct passive_args *a, const char *arg,
 {
 	char *copy = strdup(arg);
 	if (copy == NULL)
-		return passive_usage_error("out of memory");
+		return cli_subcommand_usage_error("passive", "out of memory");
 	int code = passive_each_item(copy, a, add);
 	free(copy);
 	return code;
@@ -198,25 +185,27 @@ static int passive_option(struct passive_args *a, int code, const char *arg)
 	case 'p':
 		if (target_ports_parse(arg, a->ports, PASSIVE_MAX_PORTS, &a->nports, err,
 		                       sizeof(err)) != 0)
-			return passive_usage_error("--ports: %s", err);
+			return cli_subcommand_usage_error("passive", "--ports: %s", err);
 		return -1;
 	case 'B':
 		a->filter = arg;
 		return -1;
 	case 'D':
 		if (!cli_duration(arg, &ms))
-			return passive_usage_error(
-			    "--duration: '%s' is not a duration (e.g. 30s, 5m)", arg);
+			return cli_subcommand_usage_error(
+			    "passive", "--duration: '%s' is not a duration (e.g. 30s, 5m)", arg);
 		a->duration = (double)ms / 1000.0;
 		return -1;
 	case 'C':
 		if (!passive_uint(arg, UINT64_MAX, &a->count))
-			return passive_usage_error("--count: '%s' is not a positive integer", arg);
+			return cli_subcommand_usage_error(
+			    "passive", "--count: '%s' is not a positive integer", arg);
 		return -1;
 	case 'M':
 		if (!passive_uint(arg, 16777216, &v))
-			return passive_usage_error(
-			    "--max-flows: '%s' is not an integer between 1 and 16777216", arg);
+			return cli_subcommand_usage_error(
+			    "passive", "--max-flows: '%s' is not an integer between 1 and 16777216",
+			    arg);
 		a->max_flows = (size_t)v;
 		return -1;
 	case 'L':
@@ -226,19 +215,15 @@ static int passive_option(struct passive_args *a, int code, const char *arg)
 	case 'o':
 		a->writer = report_find(arg);
 		if (a->writer == NULL)
-			return passive_usage_error("--output: unknown format '%s'", arg);
+			return cli_subcommand_usage_error("passive",
+			                                  "--output: unknown format '%s'", arg);
 		return -1;
 	case 'O':
 		a->out_path = arg;
 		return -1;
 	case 'F':
-		if (strcmp(arg, "never") == 0)
-			a->fail_on = SEVERITY_COUNT;
-		else if (!severity_parse(arg, &a->fail_on))
-			return passive_usage_error(
-			    "--fail-on: '%s' is not one of info, low, medium, "
-			    "high, critical, never",
-			    arg);
+		if (!cli_fail_on(arg, &a->fail_on))
+			return cli_subcommand_usage_error("passive", CLI_FAIL_ON_ERROR, arg);
 		return -1;
 	case 'q':
 		a->quiet = true;
@@ -248,7 +233,7 @@ static int passive_option(struct passive_args *a, int code, const char *arg)
 		return CLI_EXIT_CLEAN;
 	default:
 		/* getopt_long already said what was wrong. */
-		return passive_usage_error("invalid option");
+		return cli_subcommand_usage_error("passive", "invalid option");
 	}
 }
 
@@ -286,9 +271,11 @@ static int passive_parse(struct passive_args *a, int argc, char **argv)
 			return rc;
 	}
 	if (optind < argc)
-		return passive_usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_subcommand_usage_error("passive", "unexpected argument '%s'",
+		                                  argv[optind]);
 	if ((a->file == NULL) == (a->iface == NULL))
-		return passive_usage_error("give exactly one of -r FILE and -i IFACE");
+		return cli_subcommand_usage_error("passive",
+		                                  "give exactly one of -r FILE and -i IFACE");
 	return -1;
 }
 

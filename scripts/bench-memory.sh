@@ -60,16 +60,12 @@ lab_start_tries=600 # of 0.1 s
 idle_wait_tries=600 # of 0.1 s
 
 audit="$build_dir/smtp-audit"
-lab="$build_dir/tests/lab/smtp-lab"
 work=""
-lab_pids=""
 scan_pid=""
 failed=0
 
-die() {
-	echo "bench-memory.sh: $*" >&2
-	exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$top/scripts/bench-lib.sh"
 
 # shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
@@ -77,48 +73,10 @@ cleanup() {
 		kill -KILL "$scan_pid" 2>/dev/null || true
 		wait "$scan_pid" 2>/dev/null || true
 	fi
-	for pid in $lab_pids; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in $lab_pids; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "$work" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "bench-memory.sh: work directory kept: $work" >&2
-		else
-			rm -rf "$work"
-		fi
-	fi
-}
-
-# Prints a command line the way it can be pasted into a shell.
-show() {
-	printf '$'
-	for arg in "$@"; do
-		case $arg in
-		*[!A-Za-z0-9_./:=,+-]*) printf " '%s'" "$arg" ;;
-		*) printf ' %s' "$arg" ;;
-		esac
-	done
-	printf '\n'
+	bench_cleanup
 }
 
 # ---- setup ----
-
-install_time() {
-	[ -x /usr/bin/time ] && return 0
-	[ "$(id -u)" -eq 0 ] || die "/usr/bin/time is missing: run as root or apt-get install time"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends time >/dev/null
-}
-
-build_release() {
-	echo "=== build (Release) into $build_dir ==="
-	cmake -S "$top" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=OFF >/dev/null
-	cmake --build "$build_dir" -j "$(nproc)" --target smtp-audit smtp-lab >/dev/null
-}
 
 # Ten thousand sessions need ten thousand descriptors, in smtp-audit and in the lab.
 raise_nofile() {
@@ -132,37 +90,11 @@ raise_nofile() {
 
 # ---- labs ----
 
-# start_lab NAME ARGS...: smtp-lab in the background until its ready file appears.
-start_lab() {
-	name=$1
-	shift
-	set -- "$lab" "$@" --ready-file "$work/$name.ready"
-	show "$@"
-	"$@" >"$work/$name.out" 2>&1 &
-	pid=$!
-	lab_pids="$lab_pids $pid"
-	tries=0
-	while [ ! -e "$work/$name.ready" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt "$lab_start_tries" ] || ! kill -0 "$pid" 2>/dev/null; then
-			cat "$work/$name.out" >&2
-			die "smtp-lab $name did not start"
-		fi
-		sleep 0.1
-	done
-}
-
-labs_alive() {
-	for pid in $lab_pids; do
-		kill -0 "$pid" 2>/dev/null || die "an smtp-lab died during the benchmark"
-	done
-}
-
 start_farms() {
 	echo "=== $farm_ports farms of 4096 addresses from $farm_base, ports $first_port.. ==="
 	i=0
 	while [ "$i" -lt "$farm_ports" ]; do
-		start_lab "farm$i" --farm 4096 --farm-base "$farm_base" \
+		bench_start_lab "farm$i" --farm 4096 --farm-base "$farm_base" \
 			--farm-port "$((first_port + i))" --farm-mix no-starttls=1
 		i=$((i + 1))
 	done
@@ -194,20 +126,17 @@ scan() {
 		>/dev/null 2>"$work/$tag.err"
 	code=$?
 	set -e
-	labs_alive
+	bench_labs_alive
 	if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then
 		echo "bench-memory.sh: smtp-audit exited $code (124: over $run_limit s); its last words:" >&2
 		tail -n 5 "$work/$tag.err" >&2
 		failed=1
 	fi
-	awk -v tag="$tag" -v n="$targets" -v format="$format" -v input="$input" -v code="$code" '
-		/Maximum resident set size/ {rss = $NF / 1024}
-		/Elapsed \(wall clock\) time/ {
-			k = split($NF, t, ":")
-			wall = k == 3 ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2]
-		}
-		END {printf "targets %d %s %s %.1f %.2f %s\n", n, format, input, rss, wall, code}
-	' "$work/$tag.time" >>"$work/rows"
+	awk -v n="$targets" -v format="$format" -v input="$input" -v code="$code" \
+		-v figures="$(bench_time_figures "$work/$tag.time")" 'BEGIN {
+		split(figures, f, " ")
+		printf "targets %d %s %s %.1f %.2f %s\n", n, format, input, f[2] / 1024, f[1], code
+	}' >>"$work/rows"
 }
 
 bench_targets() {
@@ -256,7 +185,7 @@ idle() {
 	kill -KILL "$scan_pid" 2>/dev/null || true
 	wait "$scan_pid" 2>/dev/null || true
 	scan_pid=""
-	labs_alive
+	bench_labs_alive
 	if [ "$open" -lt "$sessions" ]; then
 		echo "bench-memory.sh: only $open of $sessions sessions opened" >&2
 		failed=1
@@ -267,7 +196,7 @@ idle() {
 bench_idle() {
 	echo "=== idle sessions against $tarpit_count tarpit addresses x 2 ports ==="
 	for i in 0 1; do
-		start_lab "tarpit$i" --farm "$tarpit_count" --farm-base "$tarpit_base" \
+		bench_start_lab "tarpit$i" --farm "$tarpit_count" --farm-base "$tarpit_base" \
 			--farm-port "$((tarpit_port + i))" --farm-mix tarpit=1
 	done
 	awk '{print $1 ":" $2}' "$work/tarpit0.ready" "$work/tarpit1.ready" >"$work/tarpit.targets"
@@ -317,12 +246,12 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 "$top/scripts/deps.sh"
-install_time
+bench_install_time
 command -v timeout >/dev/null || die "timeout (coreutils) is missing"
 raise_nofile 16384
-build_release
+bench_build Release OFF smtp-audit smtp-lab
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-bench-memory.XXXXXX")
-echo "=== machine: $(nproc) x $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
+echo "=== machine: $(bench_cpu)," \
 	"$("$audit" --version 2>&1 | head -n 1), Release ==="
 start_farms
 bench_targets

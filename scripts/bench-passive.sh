@@ -48,10 +48,8 @@ bench="$build_dir/tests/passive_bench"
 work=""
 failed=0
 
-die() {
-	echo "bench-passive.sh: $*" >&2
-	exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$top/scripts/bench-lib.sh"
 
 case $conversations in
 '' | *[!0-9]* | 0)
@@ -60,55 +58,13 @@ case $conversations in
 	;;
 esac
 
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	[ -n "$work" ] || return 0
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "bench-passive.sh: work directory kept: $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-
-# Prints a command line the way it can be pasted into a shell.
-show() {
-	printf '$'
-	for arg in "$@"; do
-		case $arg in
-		*[!A-Za-z0-9_./:=,+-]*) printf " '%s'" "$arg" ;;
-		*) printf ' %s' "$arg" ;;
-		esac
-	done
-	printf '\n'
-}
-
-apt_install() {
-	[ "$(id -u)" -eq 0 ] || die "$1 is missing: run as root or apt-get install $*"
-	export DEBIAN_FRONTEND=noninteractive
-	# tshark asks whether non-root users may capture; the answer does not matter here.
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends "$@" >/dev/null
-}
-
 install_tools() {
-	[ -x /usr/bin/time ] || apt_install time
-	command -v tshark >/dev/null 2>&1 || apt_install tshark
-}
-
-build_release() {
-	echo "=== build ($build_type) into $build_dir ==="
-	cmake -S "$top" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DSA_BUILD_TESTS=ON \
-		>/dev/null || die "cmake failed"
-	cmake --build "$build_dir" -j "$(nproc)" --target smtp-audit passive_bench >/dev/null ||
-		die "the build failed"
+	bench_install_time
+	command -v tshark >/dev/null 2>&1 || bench_apt_install tshark tshark
 }
 
 machine_notes() {
-	echo "=== machine ==="
-	echo "cpu:    $(nproc) x $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-	echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
-	echo "kernel: $(uname -sr)"
+	bench_machine_notes
 	echo "tools:  $("$audit" --version 2>&1 | head -n 1) ($build_type), $(tshark --version 2>/dev/null | head -n 1)"
 }
 
@@ -134,16 +90,7 @@ measure() {
 		echo "bench-passive.sh: $name exited with $code:" >&2
 		tail -n 5 "$work/$name.err" >&2
 	fi
-	awk -v name="$name" -v code="$code" '
-		/Elapsed \(wall clock\)/ {
-			n = split($NF, t, ":")
-			wall = n == 3 ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2]
-		}
-		/Maximum resident set size/ { rss = $NF }
-		/User time/ { cpu += $NF }
-		/System time/ { cpu += $NF }
-		END { printf "%s %s %s %s %s\n", name, wall, rss, cpu, code }' \
-		"$work/$name.time" >>"$work/rows"
+	echo "$name $(bench_time_figures "$work/$name.time") $code" >>"$work/rows"
 }
 
 print_table() {
@@ -161,12 +108,12 @@ print_table() {
 		}' "$work/rows"
 }
 
-trap cleanup EXIT
+trap bench_cleanup EXIT
 work=${WORK:-$(mktemp -d /tmp/bench-passive.XXXXXX)}
 mkdir -p "$work"
 : >"$work/rows"
 install_tools
-build_release
+bench_build "$build_type" ON smtp-audit passive_bench
 machine_notes
 generate
 

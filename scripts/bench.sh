@@ -54,15 +54,11 @@ helo=bench.example.net
 lab_start_tries=300 # of 0.1 s
 
 audit="$build_dir/smtp-audit"
-lab="$build_dir/tests/lab/smtp-lab"
 work=""
-lab_pid=""
 failed=0
 
-die() {
-	echo "bench.sh: $*" >&2
-	exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$top/scripts/bench-lib.sh"
 
 usage() {
 	echo "bench.sh: $*" >&2
@@ -70,54 +66,10 @@ usage() {
 	exit 2
 }
 
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	if [ -n "$lab_pid" ]; then
-		kill "$lab_pid" 2>/dev/null || true
-		wait "$lab_pid" 2>/dev/null || true
-	fi
-	if [ -n "$work" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "bench.sh: work directory kept: $work" >&2
-		else
-			rm -rf "$work"
-		fi
-	fi
-}
-
-# Prints a command line the way it can be pasted into a shell.
-show() {
-	printf '$'
-	for arg in "$@"; do
-		case $arg in
-		*[!A-Za-z0-9_./:=,+-]*) printf " '%s'" "$arg" ;;
-		*) printf ' %s' "$arg" ;;
-		esac
-	done
-	printf '\n'
-}
-
 # ---- setup ----
 
-install_time() {
-	[ -x /usr/bin/time ] && return 0
-	[ "$(id -u)" -eq 0 ] || die "/usr/bin/time is missing: run as root or apt-get install time"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends time >/dev/null
-}
-
-build_release() {
-	echo "=== build (Release) into $build_dir ==="
-	cmake -S "$top" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=OFF >/dev/null
-	cmake --build "$build_dir" -j "$(nproc)" --target smtp-audit smtp-lab >/dev/null
-}
-
 machine_notes() {
-	echo "=== machine ==="
-	echo "cpu:    $(nproc) x $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-	echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
-	echo "kernel: $(uname -sr)"
+	bench_machine_notes
 	echo "tool:   $("$audit" --version 2>&1 | head -n 1), Release build"
 }
 
@@ -126,30 +78,9 @@ machine_notes() {
 start_farm() {
 	count=$1
 	echo "=== smtp-lab farm: $count addresses from $farm_base, port $farm_port ==="
-	set -- "$lab" --farm "$count" --farm-base "$farm_base" --farm-port "$farm_port" \
-		--farm-mix "$farm_mix" --truth "$work/truth" --ready-file "$work/ready"
-	show "$@"
-	"$@" >"$work/lab.out" 2>&1 &
-	lab_pid=$!
-	tries=0
-	while [ ! -e "$work/ready" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt "$lab_start_tries" ] || ! kill -0 "$lab_pid" 2>/dev/null; then
-			cat "$work/lab.out" >&2
-			lab_pid=""
-			die "smtp-lab did not start"
-		fi
-		sleep 0.1
-	done
+	bench_start_lab farm --farm "$count" --farm-base "$farm_base" --farm-port "$farm_port" \
+		--farm-mix "$farm_mix" --truth "$work/truth"
 	awk '{n[$3]++} END {for (p in n) printf "  %-20s %d\n", p, n[p]}' "$work/truth" | sort
-}
-
-lab_alive() {
-	kill -0 "$lab_pid" 2>/dev/null || {
-		cat "$work/lab.out" >&2
-		lab_pid=""
-		die "smtp-lab died during the benchmark"
-	}
 }
 
 # The lab's user + system CPU, in clock ticks.
@@ -209,7 +140,7 @@ bench_smtp_audit() {
 	code=$?
 	set -e
 	end=$(date +%s.%N)
-	lab_alive
+	bench_labs_alive
 	ticks1=$(lab_ticks)
 	if grep -q '^Command terminated by signal' "$work/$tag.time"; then
 		code="sig$(awk '/^Command terminated by signal/ {print $5}' "$work/$tag.time")"
@@ -226,16 +157,13 @@ bench_smtp_audit() {
 	fi
 	awk -v tool=smtp-audit -v n="$n" -v probes="$probes" -v start="$start" -v end="$end" \
 		-v ticks="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v code="$code" \
-		-v score="$score" '
-		/Maximum resident set size/ {rss = $NF / 1024}
-		/User time \(seconds\)/ {cpu += $NF}
-		/System time \(seconds\)/ {cpu += $NF}
-		END {
-			wall = end - start
-			split(score, s, " ")
-			printf "%s %d %s %.2f %.1f %.1f %.2f %.2f %s %s %s\n", tool, n, probes, wall,
-			    n / wall, rss, cpu, ticks / hz, code, s[1], s[2]
-		}' "$work/$tag.time" >>"$work/rows"
+		-v score="$score" -v figures="$(bench_time_figures "$work/$tag.time")" 'BEGIN {
+		wall = end - start
+		split(score, s, " ")
+		split(figures, f, " ")
+		printf "%s %d %s %.2f %.1f %.1f %.2f %.2f %s %s %s\n", tool, n, probes, wall,
+		    n / wall, f[2] / 1024, f[3], ticks / hz, code, s[1], s[2]
+	}' >>"$work/rows"
 }
 
 # ---- output ----
@@ -263,13 +191,13 @@ for n in $sizes; do
 done
 [ "$max" -gt 0 ] || usage "no target count"
 
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 1' INT TERM
 
 "$top/scripts/deps.sh"
 command -v python3 >/dev/null || die "python3 is needed for the relay score"
-install_time
-build_release
+bench_install_time
+bench_build Release OFF smtp-audit smtp-lab
 machine_notes
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-bench.XXXXXX")
 start_farm "$max"
