@@ -14,7 +14,7 @@ set -eu
 build_pkgs="build-essential cmake pkg-config libuv1-dev libmbedtls-dev libpcap-dev
 	libcriterion-dev libjansson-dev libc-ares-dev uthash-dev ca-certificates"
 test_pkgs="clang libclang-rt-14-dev python3 python3-jsonschema openssl iproute2 procps
-	chromium fonts-dejavu-core rsyslog tcpdump time"
+	chromium fonts-dejavu-core rsyslog valgrind tcpdump time nsd ldnsutils unbound nginx curl"
 
 want="$build_pkgs"
 if [ "${1:-}" = "--test" ]; then
@@ -41,4 +41,11 @@ fi
 
 if [ "${1:-}" = "--test" ]; then
 	"$(dirname "$0")/postfix-deps.sh"
+	# The DNS and HTTPS fixtures run private NSD, unbound and nginx instances on free
+	# loopback ports; system ones (ports 53, 80) an install started are stopped by pid.
+	for pidfile in /run/nsd/nsd.pid /run/unbound.pid /run/nginx.pid; do
+		if [ -s "$pidfile" ]; then
+			kill "$(cat "$pidfile")" 2>/dev/null || true
+		fi
+	done
 fi

@@ -4,16 +4,18 @@
 #	gen-test-certs.sh - a test CA and one server certificate per defect
 #
 # SYNOPSIS
-#	scripts/gen-test-certs.sh OUTDIR [NAME]
+#	scripts/gen-test-certs.sh OUTDIR [NAME[,NAME...]]
 #
 # DESCRIPTION
 #	Writes into OUTDIR (created if missing) a test CA, ca.crt and ca.key
 #	(RSA 2048, SHA-256, valid for 20 years), and these server
 #	certificates, each as X.crt (the leaf alone), X.key and X.chain.pem
-#	(the leaf, then ca.crt). NAME defaults to mx.lab.test. Unless a line
-#	says otherwise a leaf is issued by the test CA to CN=NAME with the
-#	subjectAltNames DNS:NAME and DNS:localhost, has an RSA 2048 key, a
-#	SHA-256 signature, and is valid from a day ago for 10 years.
+#	(the leaf, then ca.crt). NAME defaults to mx.lab.test; several
+#	comma-separated names make the leaves valid for each of them (the
+#	first is the CN). Unless a line says otherwise a leaf is issued by
+#	the test CA to CN=NAME with the subjectAltNames DNS:NAME (one per
+#	name) and DNS:localhost, has an RSA 2048 key, a SHA-256 signature,
+#	and is valid from a day ago for 10 years.
 #
 #	good        nothing wrong with it
 #	expired     valid from 400 days ago until 30 days ago
@@ -42,7 +44,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 OUTDIR [NAME]" >&2
+	echo "usage: $0 OUTDIR [NAME[,NAME...]]" >&2
 	exit 2
 }
 
@@ -52,8 +54,8 @@ fi
 out=$1
 name=${2:-mx.lab.test}
 case $name in
-'' | *[!A-Za-z0-9.-]*)
-	echo "$0: NAME must be a host name" >&2
+'' | *[!A-Za-z0-9.,-]* | ,* | *, | *,,*)
+	echo "$0: NAME must be host names separated by commas" >&2
 	exit 2
 	;;
 esac
@@ -165,26 +167,27 @@ key "$out/ca.key" rsa 2048
 issue ca "/O=smtp-audit tests/CN=smtp-audit test CA" ca_ext "$(when '2 days ago')" \
 	"$(when '7300 days')" sha256 self
 
-san="DNS:$name, DNS:localhost"
+cn=${name%%,*}
+san="DNS:$(echo "$name" | sed 's/,/, DNS:/g'), DNS:localhost"
 valid_from=$(when '1 day ago')
 valid_to=$(when '3650 days')
 
-leaf good "$name" "$san" "$valid_from" "$valid_to" sha256 rsa 2048
-leaf expired "$name" "$san" "$(when '400 days ago')" "$(when '30 days ago')" sha256 shared
-leaf notyet "$name" "$san" "$(when '30 days')" "$(when '3680 days')" sha256 shared
-leaf expiring "$name" "$san" "$valid_from" "$(when '5 days')" sha256 shared
+leaf good "$cn" "$san" "$valid_from" "$valid_to" sha256 rsa 2048
+leaf expired "$cn" "$san" "$(when '400 days ago')" "$(when '30 days ago')" sha256 shared
+leaf notyet "$cn" "$san" "$(when '30 days')" "$(when '3680 days')" sha256 shared
+leaf expiring "$cn" "$san" "$valid_from" "$(when '5 days')" sha256 shared
 leaf wrongname other.example.net "DNS:other.example.net" "$valid_from" "$valid_to" sha256 shared
-leaf rsa1024 "$name" "$san" "$valid_from" "$valid_to" sha256 rsa 1024
-leaf sha1 "$name" "$san" "$valid_from" "$valid_to" sha1 shared
-leaf ec256 "$name" "$san" "$valid_from" "$valid_to" sha256 ec
+leaf rsa1024 "$cn" "$san" "$valid_from" "$valid_to" sha256 rsa 1024
+leaf sha1 "$cn" "$san" "$valid_from" "$valid_to" sha1 shared
+leaf ec256 "$cn" "$san" "$valid_from" "$valid_to" sha256 ec
 
 key "$out/selfsigned.key" shared
-SAN=$san issue selfsigned "/CN=$name" self_ext "$valid_from" "$valid_to" sha256 self
+SAN=$san issue selfsigned "/CN=$cn" self_ext "$valid_from" "$valid_to" sha256 self
 cp "$out/selfsigned.crt" "$out/selfsigned.chain.pem"
 
 key "$out/sha1issuer-ca.key" rsa 2048
 issue sha1issuer-ca "/O=smtp-audit tests/CN=smtp-audit SHA-1 intermediate CA" ca_ext \
 	"$(when '2 days ago')" "$(when '3660 days')" sha1
 key "$out/sha1issuer.key" shared
-SAN=$san issue sha1issuer "/CN=$name" leaf_ext "$valid_from" "$valid_to" sha256 sha1issuer-ca
+SAN=$san issue sha1issuer "/CN=$cn" leaf_ext "$valid_from" "$valid_to" sha256 sha1issuer-ca
 cat "$out/sha1issuer.crt" "$out/sha1issuer-ca.crt" "$out/ca.crt" >"$out/sha1issuer.chain.pem"

@@ -707,11 +707,11 @@ Test(postfix, stop_ends_every_process_and_removes_the_directory, .timeout = 60)
 	char dir[sizeof(servers[0].dir)];
 	memcpy(dir, servers[0].dir, sizeof(dir));
 	/* master, qmgr, postlogd and the smtpd serving us at least. */
-	cr_assert_geq(postfix_group_processes(master), 4);
+	cr_assert_geq(run_group_processes(master), 4);
 	cr_assert_eq(kill(master, 0), 0);
 
 	postfix_stop(&servers[0]);
-	cr_assert_eq(postfix_group_processes(master), 0);
+	cr_assert_eq(run_group_processes(master), 0);
 	cr_assert_eq(kill(master, 0), -1);
 	cr_assert_eq(errno, ESRCH);
 	struct stat st;
@@ -892,7 +892,7 @@ static void check_owner_death_ends_instance(bool crash)
 	bool dir_left = true;
 	for (int waited = 0; waited < 10000; waited += 50) {
 		struct stat st;
-		left = postfix_group_processes(orphan.pid);
+		left = run_group_processes(orphan.pid);
 		dir_left = stat(orphan.dir, &st) == 0;
 		if (left == 0 && !dir_left)
 			break;

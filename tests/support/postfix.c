@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run.h"
 #include "sa_error.h"
 
 #define POSTFIX_DIR_PREFIX   "/tmp/sa-postfix."
@@ -1214,7 +1215,7 @@ static int postfix_wait_ready(const struct postfix *pf, size_t log_from, int64_t
 static bool postfix_wait_group_gone(pid_t pgid, int timeout_ms)
 {
 	int64_t deadline = postfix_now_ms() + timeout_ms;
-	while (postfix_group_processes(pgid) > 0) {
+	while (run_group_processes(pgid) > 0) {
 		if (postfix_now_ms() >= deadline)
 			return false;
 		postfix_sleep_ms(POSTFIX_POLL_MS);
@@ -1375,41 +1376,3 @@ bool postfix_log_wait(const struct postfix *pf, const char *needle, int timeout_
 }
 
 /* Process group and state of /proc/PID/stat; the command name may hold spaces and parentheses. */
-static bool postfix_proc_stat(const char *pid, pid_t *pgid, char *state)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	bool ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	const char *end = ok ? strrchr(buf, ')') : NULL;
-	int ppid, group;
-	if (end == NULL || sscanf(end + 1, " %c %d %d", state, &ppid, &group) != 3)
-		return false;
-	*pgid = group;
-	return true;
-}
-
-int postfix_group_processes(pid_t pgid)
-{
-	/* Group 0 would be the kernel's threads. */
-	if (pgid <= 0)
-		return 0;
-	DIR *proc = opendir("/proc");
-	if (proc == NULL)
-		return 0;
-	int count = 0;
-	const struct dirent *e;
-	while ((e = readdir(proc)) != NULL) {
-		pid_t group;
-		char state;
-		if (isdigit((unsigned char)e->d_name[0]) &&
-		    postfix_proc_stat(e->d_name, &group, &state) && group == pgid && state != 'Z' &&
-		    state != 'X')
-			count++;
-	}
-	closedir(proc);
-	return count;
-}

@@ -133,7 +133,5 @@ bool postfix_available(void);
  */
 bool postfix_log_wait(const struct postfix *pf, const char *needle, int timeout_ms);
 
-/* Live (not zombie) processes whose process group is pgid; an instance's pgid is its pid. */
-int postfix_group_processes(pid_t pgid);
 
 #endif

@@ -15,6 +15,7 @@
 #include "run.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -454,4 +455,43 @@ void run_show_stderr(const char *dir, const char *who)
 	while (fgets(line, sizeof(line), f) != NULL)
 		fprintf(stderr, "%s said: %s", who, line);
 	fclose(f);
+}
+
+static bool run_proc_stat(const char *pid, pid_t *pgid, char *state)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	bool ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	const char *end = ok ? strrchr(buf, ')') : NULL;
+	int ppid, group;
+	if (end == NULL || sscanf(end + 1, " %c %d %d", state, &ppid, &group) != 3)
+		return false;
+	*pgid = group;
+	return true;
+}
+
+int run_group_processes(pid_t pgid)
+{
+	/* Group 0 would be the kernel's threads. */
+	if (pgid <= 0)
+		return 0;
+	DIR *proc = opendir("/proc");
+	if (proc == NULL)
+		return 0;
+	int count = 0;
+	const struct dirent *e;
+	while ((e = readdir(proc)) != NULL) {
+		pid_t group;
+		char state;
+		if (isdigit((unsigned char)e->d_name[0]) &&
+		    run_proc_stat(e->d_name, &group, &state) && group == pgid && state != 'Z' &&
+		    state != 'X')
+			count++;
+	}
+	closedir(proc);
+	return count;
 }

@@ -82,4 +82,7 @@ void run_stop(pid_t *pid, double timeout_s);
 /* Copies DIR/stderr to our stderr, each line after "WHO said: " (why a start failed). */
 void run_show_stderr(const char *dir, const char *who);
 
+/* Live (not zombie) processes whose process group is pgid (a Postfix instance's is its pid). */
+int run_group_processes(pid_t pgid);
+
 #endif
