@@ -48,7 +48,7 @@
 
 #define REPORT_LINES_PYTHON    "/usr/bin/python3"
 #define REPORT_LINES_VALIDATOR SA_SOURCE_DIR "/scripts/validate-json.py"
-#define REPORT_LINES_MAX_LINES 64
+#define REPORT_LINES_MAX_LINES 256
 
 static inline bool report_lines_available(void)
 {
