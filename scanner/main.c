@@ -55,7 +55,7 @@ static int main_diff_parse(struct main_diff_args *a, int argc, char **argv)
 	    {0},
 	};
 	*a = (struct main_diff_args){.fail_on = SEVERITY_MEDIUM};
-	optind = 1;
+	optind = 0; /* also resets getopt's state inside an option cluster */
 	int code;
 	while ((code = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		switch (code) {

@@ -263,7 +263,7 @@ static int passive_parse(struct passive_args *a, int argc, char **argv)
 	    .fail_on = SEVERITY_MEDIUM,
 	};
 	assert(a->writer != NULL);
-	optind = 1;
+	optind = 0;
 	int code;
 	while ((code = getopt_long(argc, argv, "r:i:p:o:qh", options, NULL)) != -1) {
 		int rc = passive_option(a, code, optarg);

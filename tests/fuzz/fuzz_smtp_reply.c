@@ -18,7 +18,7 @@
  *	and each error; an error has a one-line message; copy, join and the
  *	enhanced status code agree with the reply.
  *
- *	Not part of the CMake build; see the project notes for the command.
+ *	Built by tests/fuzz/CMakeLists.txt (clang); scripts/fuzz.sh runs it for longer.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,23 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "sa_error.h"
 #include "smtp_reply.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 enum {
 	FUZZ_HEADER = 2, /* limit selector, chunk seed */
 	FUZZ_MAX_CHUNK = 16,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct smtp_reply_limits fuzz_limits(uint8_t a, uint8_t b)
 {

@@ -11,7 +11,7 @@
  *	last addresses lie inside it; an accepted port list is non-zero,
  *	distinct and no longer than the array.
  *
- *	Not part of the CMake build; see the project notes for the command.
+ *	Built by tests/fuzz/CMakeLists.txt (clang); scripts/fuzz.sh runs it for longer.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,19 +20,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_check.h"
 #include "sa_error.h"
 #include "target.h"
 
 #define FUZZ_ERR_MAX 256
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_message(const char *err)
 {
