@@ -354,14 +354,6 @@ static void scheduler_run_distrust(struct probe_ctx *run)
 	run->record->verdict_reason = NULL;
 }
 
-/* Some session of the job got through greeting and EHLO to its probe. */
-static bool scheduler_job_reached_dialog(const struct target_job *job)
-{
-	for (size_t i = 0; i < job->nruns; i++)
-		if (job->runs[i].started)
-			return true;
-	return false;
-}
 
 /* ---- session events ---- */
 
@@ -373,10 +365,12 @@ static void scheduler_release_held(struct target_job *job)
 }
 
 /*
- * A session failed before any session of its job reached the dialog: the
- * runs still waiting wait for its retry instead (scheduler_release_held
- * when a session gets through, scheduler_job_cut when the retries are
- * spent), so a tarpit costs one probe's retries, not every probe's.
+ * A session failed before the server ever greeted any session of the job:
+ * the runs still waiting wait for its retry instead (released when a
+ * session is greeted, cut when the retries are spent), so a tarpit or a
+ * server that answers 421 or 554 costs one probe's retries, not every
+ * probe's. After a 220 probes fail on their own: a server that resets EHLO
+ * may still take HELO.
  */
 static void scheduler_hold_waiting(struct target_job *job)
 {
@@ -398,9 +392,13 @@ void scheduler__session_connected(struct probe_ctx *run)
 	scheduler_release_held(job);
 }
 
-void scheduler__session_in_dialog(struct probe_ctx *run)
+void scheduler__session_answered(struct probe_ctx *run)
 {
-	scheduler_release_held(run->job);
+	struct target_job *job = run->job;
+	if (job->answered_once)
+		return;
+	job->answered_once = true;
+	scheduler_release_held(job);
 }
 
 static bool scheduler_retryable(enum outcome o)
@@ -436,7 +434,7 @@ static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, con
 	}
 	/* A TLS failure is an answer: the probes that judge it must still run. */
 	struct target_job *job = run->job;
-	bool never_spoke = o != OUTCOME_TLS_ERROR && !scheduler_job_reached_dialog(job);
+	bool never_spoke = o != OUTCOME_TLS_ERROR && !job->answered_once;
 	if (scheduler_retryable(o) && run->failures < s->opt->retries) {
 		uint64_t delay = s->opt->retry_delay_ms << run->failures;
 		run->failures++;
@@ -445,7 +443,7 @@ static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, con
 		scheduler_enqueue(run, delay);
 		return;
 	}
-	/* Dead port, tarpit, 421 or 554 to everyone: what has not started shares the fate. */
+	/* Dead port, tarpit, 421 or 554 greeting: what has not started shares the fate. */
 	scheduler_run_finish(run, o, reason);
 	if (never_spoke)
 		scheduler_job_cut(job, o, reason, true);

@@ -96,6 +96,7 @@ struct target_job {
 	struct probe_ctx *runs;
 	size_t nruns, ndone;
 	bool connected_once;         /* a TCP connection succeeded */
+	bool answered_once;          /* a session was greeted with 220 (scheduler__session_answered) */
 	bool expired;                /* --target-timeout hit */
 	struct target_job *prev, *next; /* the scheduler's active jobs */
 	bool deadline_armed;
@@ -167,8 +168,8 @@ void scheduler_close(struct scheduler *s);
 
 /* The session's TCP connection is up (releases the job's held runs). */
 void scheduler__session_connected(struct probe_ctx *run);
-/* Session: the run got through greeting and EHLO (or TLS) to its probe. */
-void scheduler__session_in_dialog(struct probe_ctx *run);
+/* The server greeted with 220 (or answered a raw TLS probe): it does talk. */
+void scheduler__session_answered(struct probe_ctx *run);
 
 /* The session of run has ended and its handles are closed. reason may be NULL. */
 void scheduler__session_done(struct probe_ctx *run, enum outcome outcome, const char *reason);

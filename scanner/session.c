@@ -577,7 +577,6 @@ static void session_start_probe(struct session *s)
 {
 	s->state = SESSION_PROBE;
 	s->run->started = true;
-	scheduler__session_in_dialog(s->run);
 	s->run->probe->start(s->run);
 	session_after_probe(s);
 }
@@ -718,6 +717,7 @@ static void session_on_greeting(struct session *s, const struct smtp_reply *r)
 {
 	if (r->code == 220) {
 		session_record_greeting(s, r);
+		scheduler__session_answered(s->run);
 		if (s->run->probe->preamble == PROBE_PREAMBLE_GREETING)
 			session_start_probe(s);
 		else
@@ -1075,7 +1075,7 @@ static void session_on_connect(uv_connect_t *req, int status)
 	} else if (s->run->probe->preamble == PROBE_PREAMBLE_TLS_RAW) {
 		s->raw = true;
 		s->run->started = true;
-		scheduler__session_in_dialog(s->run);
+		scheduler__session_answered(s->run);
 		session_deliver_start_raw(s);
 	} else {
 		session_enter(s, SESSION_TLS_IMPLICIT);
