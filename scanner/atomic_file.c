@@ -1,11 +1,12 @@
 /*
  * NAME
- *	atomic_file - temporary file + fsync + rename
+ *	atomic_file - temporary file + fsync + rename (in place for devices and FIFOs)
  */
 #include "atomic_file.h"
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,9 +22,32 @@ static void atomic_file_clear(struct atomic_file *af)
 	af->fp = NULL;
 }
 
+/*
+ * A device, FIFO or socket (--out /dev/null, /dev/stdout, a named pipe) is
+ * written in place: renaming a regular file over it would replace it, and
+ * as root that destroys /dev/null.
+ */
+static int atomic_file_open_in_place(struct atomic_file *af, const char *path, char *err,
+				     size_t errlen)
+{
+	af->path = strdup(path);
+	if (af->path == NULL)
+		return SA_ERROR_NOMEM;
+	af->fp = fopen(path, "w");
+	if (af->fp == NULL) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		atomic_file_clear(af);
+		return SA_ERROR_IO;
+	}
+	return 0;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *path, char *err, size_t errlen)
 {
 	*af = (struct atomic_file){0};
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return atomic_file_open_in_place(af, path, err, errlen);
 	char *copy = strdup(path);
 	af->path = strdup(path);
 	if (copy == NULL || af->path == NULL ||
@@ -58,7 +82,8 @@ int atomic_file_open(struct atomic_file *af, const char *path, char *err, size_t
 int atomic_file_commit(struct atomic_file *af, char *err, size_t errlen)
 {
 	int rc = 0;
-	if (fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0 || ferror(af->fp)) {
+	bool in_place = af->tmp_path == NULL;
+	if (fflush(af->fp) != 0 || (!in_place && fsync(fileno(af->fp)) != 0) || ferror(af->fp)) {
 		snprintf(err, errlen, "cannot write '%s': %s", af->path, strerror(errno));
 		rc = SA_ERROR_IO;
 	}
@@ -66,11 +91,11 @@ int atomic_file_commit(struct atomic_file *af, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write '%s': %s", af->path, strerror(errno));
 		rc = SA_ERROR_IO;
 	}
-	if (rc == 0 && rename(af->tmp_path, af->path) != 0) {
+	if (!in_place && rc == 0 && rename(af->tmp_path, af->path) != 0) {
 		snprintf(err, errlen, "cannot replace '%s': %s", af->path, strerror(errno));
 		rc = SA_ERROR_IO;
 	}
-	if (rc != 0)
+	if (!in_place && rc != 0)
 		unlink(af->tmp_path);
 	atomic_file_clear(af);
 	return rc;
@@ -80,7 +105,8 @@ void atomic_file_abort(struct atomic_file *af)
 {
 	if (af->fp != NULL) {
 		fclose(af->fp);
-		unlink(af->tmp_path);
+		if (af->tmp_path != NULL)
+			unlink(af->tmp_path);
 	}
 	atomic_file_clear(af);
 }

@@ -7,6 +7,8 @@
  *	(so rename() stays on one file system), flushed and fsync'ed, then
  *	renamed over the target. A cron job reading the report never sees
  *	half of it, and a failed scan leaves the previous report in place.
+ *	A target that exists and is not a regular file (/dev/null, a FIFO)
+ *	is written in place instead: a rename would replace the device.
  *
  * DIAGNOSTICS
  *	Functions return 0 or SA_ERROR_IO and put the reason (strerror of the

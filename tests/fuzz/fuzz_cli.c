@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,23 @@ static char **fuzz_argv(const uint8_t *data, size_t size, int *argc)
 	return argv;
 }
 
+/*
+ * Every parse reads the same empty standard input ("-f -" reads it),
+ * whatever an earlier parse, or libFuzzer closing and reopening
+ * descriptors (-close_fd_mask), left on descriptor 0 or in the buffer.
+ */
+static void fuzz_reset_stdin(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	FUZZ_CHECK(fd >= 0);
+	if (fd != STDIN_FILENO) {
+		FUZZ_CHECK(dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+		close(fd);
+	}
+	FUZZ_CHECK(fseek(stdin, 0, SEEK_SET) == 0);
+	clearerr(stdin);
+}
+
 static struct fuzz_outcome fuzz_parse(const uint8_t *data, size_t size)
 {
 	struct fuzz_outcome o = {0};
@@ -103,8 +121,7 @@ static struct fuzz_outcome fuzz_parse(const uint8_t *data, size_t size)
 	char **argv = fuzz_argv(data, size, &argc);
 	struct scan_options opt;
 	scan_options_init(&opt);
-	/* Every parse starts from the same empty standard input, whatever an earlier one read. */
-	clearerr(stdin);
+	fuzz_reset_stdin();
 	errno = 0;
 	o.status = cli_parse(&opt, argc, argv, out, err);
 	FUZZ_CHECK(fclose(out) == 0 && fclose(err) == 0);
