@@ -1,6 +1,6 @@
 /*
  * NAME
- *	report - the registry of output writers
+ *	report - the registry of output writers, and writing a finished scan
  *
  * DESCRIPTION
  *	Every writer is listed here and nowhere else; the first one is the
@@ -8,7 +8,10 @@
  */
 #include "report.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "sa_error.h"
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;
@@ -40,4 +43,17 @@ const struct report_writer *const *report_writers(size_t *count)
 {
 	*count = REPORT_COUNT;
 	return report_table;
+}
+
+int report_write_finished(const struct report_writer *w, const struct report_options *opt,
+			  const struct scan_result *scan)
+{
+	int rc = w->begin != NULL ? w->begin(opt, scan) : 0;
+	for (size_t i = 0; rc == 0 && w->target != NULL && i < scan->ntargets; i++)
+		rc = w->target(opt, scan->targets[i]);
+	if (rc == 0 && w->end != NULL)
+		rc = w->end(opt, scan);
+	if (rc == 0 && fflush(opt->out) != 0)
+		rc = SA_ERROR_IO;
+	return rc;
 }

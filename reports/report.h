@@ -58,4 +58,12 @@ const struct report_writer *report_find(const char *name);
 /* The writers, for --help; *count receives their number. */
 const struct report_writer *const *report_writers(size_t *count);
 
+/*
+ * Writes a scan that is already complete (merged shards, a passive capture):
+ * begin(), target() for each target, end(), then flushes opt->out.
+ * 0 or the first error.
+ */
+int report_write_finished(const struct report_writer *w, const struct report_options *opt,
+			  const struct scan_result *scan);
+
 #endif

@@ -293,15 +293,8 @@ static int merge_write(struct merge *m, const struct merge_args *a)
 	    .tool_version = SA_VERSION,
 	    .fail_on = SEVERITY_MEDIUM,
 	};
-	const struct report_writer *w = a->writer;
 	scan_result_sort(&m->scan);
-	int rc = w->begin ? w->begin(&ropt, &m->scan) : 0;
-	for (size_t i = 0; rc == 0 && w->target != NULL && i < m->scan.ntargets; i++)
-		rc = w->target(&ropt, m->scan.targets[i]);
-	if (rc == 0 && w->end != NULL)
-		rc = w->end(&ropt, &m->scan);
-	if (rc == 0 && fflush(out) != 0)
-		rc = SA_ERROR_IO;
+	int rc = report_write_finished(a->writer, &ropt, &m->scan);
 	if (rc != 0)
 		fprintf(stderr, "smtp-audit merge: writing the report failed: %s\n",
 		        sa_error_str(rc));

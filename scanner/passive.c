@@ -327,15 +327,7 @@ static int passive_write(const struct passive_args *a, FILE *out, const struct s
 	    .scan_id = scan->scan_id,
 	    .fail_on = a->fail_on,
 	};
-	const struct report_writer *w = a->writer;
-	int rc = w->begin ? w->begin(&ropt, scan) : 0;
-	for (size_t i = 0; rc == 0 && w->target != NULL && i < scan->ntargets; i++)
-		rc = w->target(&ropt, scan->targets[i]);
-	if (rc == 0 && w->end != NULL)
-		rc = w->end(&ropt, scan);
-	if (rc == 0 && fflush(out) != 0)
-		rc = SA_ERROR_IO;
-	return rc;
+	return report_write_finished(a->writer, &ropt, scan);
 }
 
 /* Writes to stdout, or atomically to --out. 0 or SA_ERROR_IO (reason printed). */
