@@ -17,11 +17,18 @@
  *	  MAIL FROM:<relay_from>                  ... the same recipients again, then
  *	  MAIL FROM:<postmaster@O>, MAIL FROM:<postmaster@I>
  *
- *	A transaction goes out as one pipelined flight when the server offers
- *	PIPELINING. No session collects more than RELAY_MAX_ERRORS_PER_SESSION
- *	refusals: before a flight could exceed that, the probe continues in a
- *	new session where it left off (Postfix throttles after 10 errors and
- *	disconnects after 20; Exim drops after 3 protocol errors). A session
+ *	No session collects more than RELAY_MAX_ERRORS_PER_SESSION refusals
+ *	(Postfix slows every reply once a session has made 10 errors and
+ *	disconnects at 20; Exim drops after 3 protocol errors). When the
+ *	server offers PIPELINING, each session is greeting, EHLO and one flight
+ *	that fills that budget, across transactions when a sender's attempts
+ *	run out (RSET, MAIL and RCPTs share the flight); the probe then
+ *	continues in a new session where it left off, which costs fewer round
+ *	trips than a follow-up flight of the few attempts the actual refusals
+ *	leave room for. A server that accepts (an open relay) keeps the session
+ *	for further flights while they spare a session. Without PIPELINING the
+ *	commands go in lock-step and a session runs until its budget is
+ *	spent. A session
  *	lost to 421, a timeout or a close is resumed the same way, without
  *	repeating an answered attempt; three lost sessions in a row end it.
  *	A "530 Must issue a STARTTLS command first" restarts the battery in new
@@ -472,6 +479,7 @@ static int open_relay_setup(struct probe_ctx *ctx, struct open_relay_state *st)
 	    .nonce = probe_random(ctx),
 	    .senders = RELAY_SENDERS_ALL,
 	    .forms = RELAY_FORMS_ALL,
+	    .reconnects = true,
 	};
 	int rc = relay_battery_init(&st->battery, &setup);
 	if (rc == 0)

@@ -367,6 +367,8 @@ int relay_battery_init(struct relay_battery *b, const struct relay_battery_setup
 	snprintf(b->invalid_domain, sizeof(b->invalid_domain), "smtp-audit-%016" PRIx64 ".invalid",
 	         setup->nonce);
 	relay_init_attempts(b, setup->senders, setup->forms);
+	b->reconnects = setup->reconnects;
+	b->pipelining = setup->caps != NULL && smtp_caps_has(setup->caps, SMTP_EXT_PIPELINING);
 	return 0;
 }
 
@@ -406,6 +408,7 @@ void relay_battery_session_start(struct relay_battery *b, bool tls, unsigned err
 	b->txn_sender = -1;
 	b->errors = errors;
 	b->outstanding = 0;
+	b->flights = 0;
 	b->session_judged = 0;
 }
 
@@ -479,32 +482,73 @@ static void relay_flight_rcpt(struct relay_battery *b, struct relay_flight *fl, 
 	(*room)--;
 }
 
-enum relay_next relay_battery_next(struct relay_battery *b, struct relay_flight *fl)
+/* Queues sender s's transaction (RSET and MAIL unless it is the open one) within room. */
+static void relay_flight_transaction(struct relay_battery *b, struct relay_flight *fl, int s,
+                                     size_t *room)
 {
-	assert(b->outstanding == 0);
-	int s = relay_pick_sender(b);
-	if (s < 0)
-		return RELAY_NEXT_DONE;
-	bool continuing = b->txn_sender == s;
-	/* Worst case: MAIL refused (unless already accepted here) and every RCPT refused. */
-	unsigned committed = b->errors + (continuing ? 0 : 1);
-	if (committed >= RELAY_MAX_ERRORS_PER_SESSION)
-		return RELAY_NEXT_RECONNECT;
-	size_t room = RELAY_MAX_ERRORS_PER_SESSION - committed;
-	fl->n = 0;
-	if (!continuing) {
+	if (b->txn_sender != s) {
+		assert(*room >= 2 && "a MAIL goes with at least one RCPT");
 		if (b->mail_sent)
 			strcpy(relay_flight_push(fl, RELAY_TAG_RSET)->line, "RSET");
 		relay_mail_line(b, s, relay_flight_push(fl, RELAY_TAG_MAIL + s)->line,
 		                RELAY_LINE_MAX);
 		b->mail_sent = true;
 		b->txn_sender = s;
+		(*room)--;
 	}
 	for (int c = 0; c < RELAY_CONTROL_COUNT; c++)
-		relay_flight_rcpt(b, fl, c, s, &room);
+		relay_flight_rcpt(b, fl, c, s, room);
 	for (int f = 0; f < RELAY_FORM_COUNT; f++)
-		relay_flight_rcpt(b, fl, relay_attempt_index(s, f), s, &room);
+		relay_flight_rcpt(b, fl, relay_attempt_index(s, f), s, room);
+}
+
+static size_t relay_pending_count(const struct relay_battery *b)
+{
+	size_t n = 0;
+	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++)
+		n += b->attempts[i].status == RELAY_ATTEMPT_PENDING;
+	return n;
+}
+
+/* Sessions needed for n attempts, a fresh one carrying one MAIL and the rest in RCPTs. */
+static size_t relay_sessions_for(size_t n)
+{
+	size_t per_session = RELAY_MAX_ERRORS_PER_SESSION - 1;
+	return (n + per_session - 1) / per_session;
+}
+
+/*
+ * A follow-up flight of at most room attempts costs one round trip; a
+ * fresh session three and carries a full flight: follow up only when
+ * that spares a session.
+ */
+static bool relay_follow_up_pays(const struct relay_battery *b, size_t room)
+{
+	size_t pending = relay_pending_count(b);
+	return room >= pending || relay_sessions_for(pending - room) < relay_sessions_for(pending);
+}
+
+enum relay_next relay_battery_next(struct relay_battery *b, struct relay_flight *fl)
+{
+	assert(b->outstanding == 0);
+	int s = relay_pick_sender(b);
+	if (s < 0)
+		return RELAY_NEXT_DONE;
+	/* Worst case: every MAIL not yet accepted here refused, and every RCPT refused. */
+	unsigned committed = b->errors + (b->txn_sender == s ? 0 : 1);
+	if (committed >= RELAY_MAX_ERRORS_PER_SESSION)
+		return RELAY_NEXT_RECONNECT;
+	if (b->reconnects && b->pipelining && b->flights > 0 &&
+	    !relay_follow_up_pays(b, RELAY_MAX_ERRORS_PER_SESSION - committed))
+		return RELAY_NEXT_RECONNECT;
+	size_t room = RELAY_MAX_ERRORS_PER_SESSION - b->errors;
+	fl->n = 0;
+	do {
+		relay_flight_transaction(b, fl, s, &room);
+		s = relay_pick_sender(b);
+	} while (b->reconnects && s >= 0 && room >= 2);
 	b->outstanding = (unsigned)fl->n;
+	b->flights++;
 	return RELAY_NEXT_FLIGHT;
 }
 
@@ -583,7 +627,8 @@ static enum relay_event relay_on_mail(struct relay_battery *b, int s, enum relay
 	}
 	relay_keep_reply(&ss->mail_refused, r);
 	ss->status = RELAY_MAIL_REFUSED;
-	b->txn_sender = -1;
+	if (b->txn_sender == s)
+		b->txn_sender = -1; /* a later MAIL of the same flight may have opened another */
 	/* Its RCPTs will be answered 503: controls wait for the next sender. */
 	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++) {
 		struct relay_attempt *a = &b->attempts[i];

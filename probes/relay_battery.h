@@ -33,15 +33,27 @@
  *	when the server gave none that is a host name; nothing is invented.
  *
  *	Flights. One transaction per sender: RSET (when a transaction may be
- *	open), MAIL FROM once, then as many RCPTs as the error budget allows;
- *	the controls ride in the first transaction whose MAIL is accepted. A
- *	flight is planned so that, even if its MAIL and every RCPT were refused,
- *	the session would see at most RELAY_MAX_ERRORS_PER_SESSION refusals
- *	(Postfix slows down after 10 errors and drops after 20, Exim drops
- *	after 3 protocol errors such as the 503s that follow a refused MAIL).
- *	When nothing more fits, relay_battery_next() asks for a new session.
- *	Results survive sessions: a session that is lost only returns its
- *	unanswered attempts to the queue.
+ *	open), MAIL FROM once, then RCPTs; the controls ride in the first
+ *	transaction whose MAIL is accepted. A flight is planned so that, even
+ *	if each of its MAILs and every RCPT were refused, the session would
+ *	see at most RELAY_MAX_ERRORS_PER_SESSION refusals (Postfix sleeps
+ *	before every reply once a session has made smtpd_soft_error_limit = 10
+ *	errors and drops it at 20; Exim drops after 3 protocol errors such as
+ *	the 503s that follow a refused MAIL). When nothing more fits,
+ *	relay_battery_next() asks for a new session. Results survive
+ *	sessions: a session that is lost only returns its unanswered attempts
+ *	to the queue.
+ *
+ *	A probe that can continue in new sessions (setup.reconnects) gets
+ *	flights that fill the budget across transactions: the rest of one
+ *	sender, then RSET, MAIL and RCPTs of the next, all in one flight
+ *	(RFC 2920 lets them share it). With PIPELINING a fresh session costs
+ *	three round trips (QUIT, greeting, EHLO) and a follow-up flight one,
+ *	so the battery asks for a new session instead of a follow-up flight
+ *	that would not spare a whole session; a hardened server thus sees
+ *	greeting, EHLO and one flight per session, the battery's last flight
+ *	excepted. Without PIPELINING every command is a round trip and the
+ *	session goes on while the budget allows.
  *
  *	Verdict. Relay attempts accepted (250, 251, or 252 noted as
  *	unverified) and at least one control refused: vulnerable. Accepted but
@@ -66,8 +78,12 @@
 #include "probe.h"
 #include "smtp_reply.h"
 
-/* Refusals one session may collect from the battery (see DESCRIPTION). */
-#define RELAY_MAX_ERRORS_PER_SESSION 8
+/*
+ * Refusals one session may collect from the battery (see DESCRIPTION):
+ * below Postfix's soft limit of 10, so no reply of the session, QUIT's
+ * included, is delayed.
+ */
+#define RELAY_MAX_ERRORS_PER_SESSION 9
 
 /* Local part of every relay recipient. */
 #define RELAY_LOCAL_PART "smtp-audit-relay-test"
@@ -79,8 +95,11 @@
 /* Longest command line the battery builds (addresses are bounded at init). */
 #define RELAY_LINE_MAX 1024
 
-/* RSET, MAIL and at most one RCPT per refusal the budget allows. */
-#define RELAY_FLIGHT_MAX (2 + RELAY_MAX_ERRORS_PER_SESSION)
+/*
+ * One command per refusal the budget allows (MAIL or RCPT), plus an RSET
+ * before each MAIL, and a MAIL always comes with at least one RCPT.
+ */
+#define RELAY_FLIGHT_MAX (RELAY_MAX_ERRORS_PER_SESSION + RELAY_MAX_ERRORS_PER_SESSION / 2)
 
 #define RELAY_REASON_MAX 640
 
@@ -182,6 +201,7 @@ struct relay_battery_setup {
 	uint64_t nonce;                        /* makes the control addresses unique */
 	uint32_t senders;                      /* bits of enum relay_sender */
 	uint32_t forms;                        /* bits of enum relay_form */
+	bool reconnects; /* the probe follows RELAY_NEXT_RECONNECT (see DESCRIPTION) */
 };
 
 struct relay_attempt {
@@ -207,12 +227,15 @@ struct relay_battery {
 	char invalid_domain[64];
 	struct relay_attempt attempts[RELAY_ATTEMPT_COUNT];
 	struct relay_sender_state senders[RELAY_SENDER_COUNT];
+	bool reconnects;
+	bool pipelining; /* the server offered PIPELINING */
 	/* the current session */
 	bool tls;
 	bool mail_sent;
 	int txn_sender; /* sender of the open transaction, -1 for none */
 	unsigned errors;
 	unsigned outstanding;
+	unsigned flights;
 	size_t session_judged;
 };
 

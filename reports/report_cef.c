@@ -151,25 +151,40 @@ static void cef_put_header_fields(FILE *out, const struct report_cef_event *ev)
 	fprintf(out, "|%d|", report_cef_severity(entry->severity));
 }
 
-int report_cef_write(FILE *out, const struct report_cef_event *ev)
+/* rt, dhost and for a target dst/c6a3, dpt and app; false when escaping ran out of memory. */
+static bool cef_put_origin(FILE *out, const struct report_cef_event *ev)
 {
 	const struct target_result *t = ev->target;
+	if (t == NULL) {
+		fprintf(out, "rt=%" PRId64, ev->domain->finished_ms);
+		return cef_put_foreign(out, "dhost", ev->domain->domain) == 0;
+	}
+	fprintf(out, "rt=%" PRId64, t->finished_ms);
+	bool ok = cef_put_foreign(out, "dhost", t->host) == 0;
+	ok &= cef_put_address(out, t->address) == 0;
+	fprintf(out, " dpt=%u app=%s", (unsigned)t->port, t->implicit_tls ? "SMTPS" : "SMTP");
+	return ok;
+}
+
+int report_cef_write(FILE *out, const struct report_cef_event *ev)
+{
+	assert((ev->target == NULL) != (ev->domain == NULL));
 	const struct finding *f = ev->finding;
 	char fingerprint[33];
-	int rc = result_fingerprint(t, f, fingerprint, sizeof(fingerprint));
+	int rc = ev->target != NULL
+	             ? result_fingerprint(ev->target, f, fingerprint, sizeof(fingerprint))
+	             : result_domain_fingerprint(ev->domain, f, fingerprint, sizeof(fingerprint));
 	if (rc != 0)
 		return rc;
+	enum mta mta = ev->target != NULL ? ev->target->mta.mta : MTA_UNKNOWN;
 
 	/* Escaping fails only for memory; the line is finished anyway and the caller told. */
 	bool nomem = false;
 	cef_put_header_fields(out, ev);
-	fprintf(out, "rt=%" PRId64, t->finished_ms);
-	nomem |= cef_put_foreign(out, "dhost", t->host) != 0;
-	nomem |= cef_put_address(out, t->address) != 0;
-	fprintf(out, " dpt=%u app=%s", (unsigned)t->port, t->implicit_tls ? "SMTPS" : "SMTP");
+	nomem |= !cef_put_origin(out, ev);
 	nomem |= cef_put_variant(out, f->variant) != 0;
 	cef_put_custom(out, 2, "fingerprint", fingerprint);
-	cef_put_custom(out, 3, "remediation", catalog_advice(f->id, t->mta.mta));
+	cef_put_custom(out, 3, "remediation", catalog_advice(f->id, mta));
 	cef_put_custom(out, 4, "scanId", ev->scan_id);
 	if (f->detail != NULL)
 		nomem |= cef_put_foreign(out, "msg", f->detail) != 0;
@@ -178,23 +193,35 @@ int report_cef_write(FILE *out, const struct report_cef_event *ev)
 	return ferror(out) ? SA_ERROR_IO : 0;
 }
 
+/* One line for ev; 0 or the first error. */
+static int cef_line(FILE *out, const struct report_cef_event *ev)
+{
+	int rc = report_cef_write(out, ev);
+	fputc('\n', out);
+	return rc;
+}
+
 static int cef_end(const struct report_options *opt, const struct scan_result *scan)
 {
-	for (size_t i = 0; i < scan->ntargets; i++) {
-		const struct target_result *t = scan->targets[i];
-		for (size_t j = 0; j < t->nfindings; j++) {
-			struct report_cef_event ev = {
-			    .tool_version = opt->tool_version,
-			    .scan_id = scan->scan_id,
-			    .target = t,
-			    .finding = &t->findings[j],
-			};
-			int rc = report_cef_write(opt->out, &ev);
-			if (rc != 0)
-				return rc;
-			fputc('\n', opt->out);
+	struct report_cef_event ev = {.tool_version = opt->tool_version, .scan_id = scan->scan_id};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < scan->ndomains; i++) {
+		ev.domain = scan->domains[i];
+		for (size_t j = 0; rc == 0 && j < ev.domain->findings.n; j++) {
+			ev.finding = &ev.domain->findings.items[j];
+			rc = cef_line(opt->out, &ev);
 		}
 	}
+	ev.domain = NULL;
+	for (size_t i = 0; rc == 0 && i < scan->ntargets; i++) {
+		ev.target = scan->targets[i];
+		for (size_t j = 0; rc == 0 && j < ev.target->nfindings; j++) {
+			ev.finding = &ev.target->findings[j];
+			rc = cef_line(opt->out, &ev);
+		}
+	}
+	if (rc != 0)
+		return rc;
 	return ferror(opt->out) ? SA_ERROR_IO : 0;
 }
 

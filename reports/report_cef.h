@@ -23,6 +23,11 @@
  *	cs4	the scan id (cs4Label=scanId)
  *	msg	the one-line detail
  *
+ *	A domain's finding (domain mode) has rt (when the domain's checks
+ *	finished) and dhost (the domain) but no dst, dpt or app, and the
+ *	domain fingerprint (result_domain_fingerprint()) in cs2; -o cef
+ *	writes the domains' events before the targets'.
+ *
  *	Escaping follows the CEF standard: in the header a backslash and a
  *	pipe are escaped with a backslash; in extension values a backslash
  *	and an equals sign are, and CR and LF are written as \r and \n.
@@ -42,10 +47,12 @@
 
 #include "result.h"
 
+/* A finding of a target, or (domain mode) of a domain: exactly one of them is set. */
 struct report_cef_event {
 	const char *tool_version;
 	const char *scan_id;
 	const struct target_result *target;
+	const struct domain_result *domain;
 	const struct finding *finding;
 };
 

@@ -7,7 +7,9 @@
  *	on host:port", "- ..."), per changed fact ("~ host:port banner:
  *	BEFORE -> AFTER", "(none)" for a fact not observed), and per target
  *	whose baseline findings could not be verified because it failed or
- *	was not scanned this time.
+ *	was not scanned this time. A domain of domain mode is named "domain
+ *	NAME" where a target is "host:port"; in JSON it has "domain": true,
+ *	its name as "host" and port 0.
  *
  *	JSON: jansson objects in a fixed insertion order, dumped with
  *	JSON_ENSURE_ASCII like the report itself.
@@ -55,10 +57,14 @@ static int diff_put(FILE *out, const char *s)
 	return 0;
 }
 
+/* "host:port", or "domain NAME" for a domain of domain mode. */
 static int diff_service(FILE *out, const struct baseline_target *t)
 {
+	if (t->domain)
+		fputs("domain ", out);
 	int rc = diff_put(out, t->host);
-	fprintf(out, ":%u", (unsigned)t->port);
+	if (!t->domain)
+		fprintf(out, ":%u", (unsigned)t->port);
 	return rc;
 }
 
@@ -149,13 +155,22 @@ static json_t *diff_json_severity(enum finding_severity sev)
 	return json_string(sev < SEVERITY_COUNT ? severity_name(sev) : "never");
 }
 
+/* host and port; for a domain of domain mode also "domain": true (its name is the host). */
+static int diff_json_put_service(json_t *o, const struct baseline_target *t)
+{
+	int failed = report_doc_put(o, "host", diff_json_text(t->host));
+	failed |= report_doc_put(o, "port", json_integer(t->port));
+	if (t->domain)
+		failed |= report_doc_put(o, "domain", json_true());
+	return failed;
+}
+
 static json_t *diff_json_entry(const struct baseline_entry *e)
 {
 	json_t *o = json_object();
 	int failed = 0;
 	failed |= report_doc_put(o, "id", diff_json_text(e->finding->id));
-	failed |= report_doc_put(o, "host", diff_json_text(e->target->host));
-	failed |= report_doc_put(o, "port", json_integer(e->target->port));
+	failed |= diff_json_put_service(o, e->target);
 	failed |= report_doc_put(o, "fingerprint", diff_json_text(e->finding->fingerprint));
 	failed |= report_doc_put(o, "title", diff_json_text(e->finding->title));
 	failed |= report_doc_put(o, "severity", diff_json_severity(e->finding->severity));
@@ -206,8 +221,7 @@ static json_t *diff_json_unverified(const struct baseline_diff *d)
 		const struct baseline_target *t = d->unverified[i];
 		json_t *o = json_object();
 		int item_failed = 0;
-		item_failed |= report_doc_put(o, "host", diff_json_text(t->host));
-		item_failed |= report_doc_put(o, "port", json_integer(t->port));
+		item_failed |= diff_json_put_service(o, t);
 		item_failed |= report_doc_put(o, "findings", report_doc_count(t->nfindings));
 		failed |= report_doc_push(array, report_doc_finish(o, item_failed));
 	}

@@ -72,6 +72,75 @@ json_t *report_doc_fingerprint(const struct target_result *t, const struct findi
 	return result_fingerprint(t, f, fp, sizeof(fp)) == 0 ? json_string(fp) : NULL;
 }
 
+json_t *report_doc_domain_fingerprint(const struct domain_result *d, const struct finding *f)
+{
+	char fp[33];
+	return result_domain_fingerprint(d, f, fp, sizeof(fp)) == 0 ? json_string(fp) : NULL;
+}
+
+json_t *report_doc_text_array(char *const *items, size_t n)
+{
+	json_t *array = json_array();
+	int failed = array == NULL;
+	for (size_t i = 0; !failed && i < n; i++)
+		failed |= report_doc_push(array, report_doc_text(items[i]));
+	return report_doc_finish(array, failed);
+}
+
+static json_t *report_doc_mx_host(const struct domain_mx *mx)
+{
+	json_t *o = json_object();
+	int failed = 0;
+	failed |= report_doc_put(o, "preference", json_integer(mx->preference));
+	failed |= report_doc_put(o, "host", report_doc_text(mx->host));
+	failed |=
+	    report_doc_put(o, "addresses", report_doc_text_array(mx->addresses, mx->naddresses));
+	failed |= report_doc_put(o, "error", report_doc_text(mx->error));
+	return report_doc_finish(o, failed);
+}
+
+static json_t *report_doc_domain_mx(const struct domain_result *d)
+{
+	json_t *array = json_array();
+	int failed = array == NULL;
+	for (size_t i = 0; !failed && i < d->nmx; i++)
+		failed |= report_doc_push(array, report_doc_mx_host(&d->mx[i]));
+	return report_doc_finish(array, failed);
+}
+
+static json_t *report_doc_record(const struct domain_record *r)
+{
+	json_t *o = json_object();
+	int failed = 0;
+	failed |= report_doc_put(o, "name", report_doc_text(r->name));
+	failed |= report_doc_put(o, "type", report_doc_text(r->type));
+	failed |= report_doc_put(o, "text", report_doc_text(r->text));
+	return report_doc_finish(o, failed);
+}
+
+static json_t *report_doc_domain_records(const struct domain_result *d)
+{
+	json_t *array = json_array();
+	int failed = array == NULL;
+	for (size_t i = 0; !failed && i < d->nrecords; i++)
+		failed |= report_doc_push(array, report_doc_record(&d->records[i]));
+	return report_doc_finish(array, failed);
+}
+
+int report_doc_put_domain(json_t *o, const struct domain_result *d)
+{
+	int failed = 0;
+	failed |= report_doc_put(o, "domain", report_doc_text(d->domain));
+	failed |= report_doc_put(o, "route", report_doc_own_text(domain_route_name(d->route)));
+	failed |= report_doc_put(o, "error", report_doc_text(d->error));
+	failed |= report_doc_put(o, "dnssec", json_boolean(d->dnssec));
+	failed |= report_doc_put(o, "started", report_doc_time_ms(d->started_ms));
+	failed |= report_doc_put(o, "mx", report_doc_domain_mx(d));
+	failed |= report_doc_put(o, "records", report_doc_domain_records(d));
+	failed |= report_doc_put(o, "mta_sts_id", report_doc_text(d->mta_sts_id));
+	return failed;
+}
+
 static const char *report_doc_evidence_kind(enum evidence_kind kind)
 {
 	switch (kind) {

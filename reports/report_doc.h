@@ -58,6 +58,19 @@ json_t *report_doc_time_ms(int64_t ms);
 /* The finding's fingerprint (result_fingerprint()) as a string. */
 json_t *report_doc_fingerprint(const struct target_result *t, const struct finding *f);
 
+/* A domain finding's fingerprint (result_domain_fingerprint()) as a string. */
+json_t *report_doc_domain_fingerprint(const struct domain_result *d, const struct finding *f);
+
+/* Escaped strings, one per item. */
+json_t *report_doc_text_array(char *const *items, size_t n);
+
+/*
+ * Puts what json and ndjson say alike about a domain into o: domain, route,
+ * error, dnssec, started, mx [{"preference", "host", "addresses", "error"}],
+ * records [{"name", "type", "text"}] and mta_sts_id. Nonzero when a member failed.
+ */
+int report_doc_put_domain(json_t *o, const struct domain_result *d);
+
 /* [{"kind": "sent"|"received"|"note", "text": escaped}] for each evidence item. */
 json_t *report_doc_evidence(const struct finding *f);
 

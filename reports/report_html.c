@@ -17,6 +17,11 @@
  *		that selects whole with one click, references, and the evidence
  *		transcript folded in <details>.
  *
+ *	In domain mode one card per domain comes before the targets: route,
+ *	DNSSEC, MX hosts with preference and addresses, MTA-STS id, the DNS
+ *	records read (folded) and the domain's findings, shown like a
+ *	target's; each target card names the domains it is an MX host of.
+ *
  *	Every string, from a server or from the program, goes through
  *	html_text(): escape_html() makes control bytes, non-ASCII and invalid
  *	UTF-8 visible as "\xNN" and turns & < > " ' into entities, so no byte
@@ -219,6 +224,8 @@ static void html_scan_facts(struct html *h, const struct report_options *opt,
 	if (scan->interrupted)
 		html_raw(h, " <strong>(interrupted before every target was scanned)</strong>");
 	html_raw(h, "</dd>\n");
+	if (scan->ndomains > 0)
+		fprintf(h->out, "<dt>Domains</dt><dd>%zu</dd>\n", scan->ndomains);
 	fprintf(h->out, "<dt>Targets</dt><dd>%zu scanned, %zu completed, %zu failed</dd>\n</dl>\n",
 	        scan->ntargets, completed, scan->ntargets - completed);
 }
@@ -387,9 +394,22 @@ static void html_tls(struct html *h, const struct tls_facts *tls)
 	html_certificate(h, tls);
 }
 
+/* Domain mode: the domains the target is an MX host of. */
+static void html_mx_of(struct html *h, const struct target_result *t)
+{
+	if (t->ndomains == 0)
+		return;
+	html_raw(h, "<dt>MX of</dt><dd>");
+	for (size_t i = 0; i < t->ndomains; i++)
+		html_wrap(h, i == 0 ? "" : ", ", t->domains[i], "");
+	html_raw(h, "</dd>\n");
+}
+
 static void html_host_facts(struct html *h, const struct target_result *t)
 {
-	html_raw(h, "<dl>\n<dt>Outcome</dt><dd>");
+	html_raw(h, "<dl>\n");
+	html_mx_of(h, t);
+	html_raw(h, "<dt>Outcome</dt><dd>");
 	html_outcome(h, t->outcome);
 	if (t->outcome != OUTCOME_COMPLETED) {
 		if (t->reason != NULL)
@@ -466,7 +486,8 @@ static void html_evidence(struct html *h, const struct finding *f)
 	html_raw(h, "</pre></details>\n");
 }
 
-static void html_finding(struct html *h, const struct target_result *t, const struct finding *f)
+/* mta: the software recognised on the target (MTA_UNKNOWN for a domain's finding). */
+static void html_finding(struct html *h, enum mta mta, const struct finding *f)
 {
 	const struct catalog_entry *entry = catalog_get(f->id);
 	html_raw(h, "<div class=\"finding\">\n<h5>");
@@ -479,10 +500,10 @@ static void html_finding(struct html *h, const struct target_result *t, const st
 	if (f->detail != NULL)
 		html_wrap(h, "<p>", f->detail, "</p>\n");
 	html_raw(h, "<p class=\"muted\">Remediation");
-	if (t->mta.mta != MTA_UNKNOWN && entry->advice[t->mta.mta] != NULL)
-		html_wrap(h, " for ", mta_name(t->mta.mta), "");
+	if (mta != MTA_UNKNOWN && entry->advice[mta] != NULL)
+		html_wrap(h, " for ", mta_name(mta), "");
 	html_raw(h, " (click to select):</p>\n<pre class=\"fix\">");
-	html_lines(h, catalog_advice(f->id, t->mta.mta));
+	html_lines(h, catalog_advice(f->id, mta));
 	html_raw(h, "</pre>\n");
 	if (entry->references != NULL && entry->references[0] != '\0')
 		html_wrap(h, "<p class=\"muted\">References: ", entry->references, "</p>\n");
@@ -499,7 +520,7 @@ static void html_findings(struct html *h, const struct target_result *t)
 	}
 	fprintf(h->out, "<h4>Findings (%zu)</h4>\n", t->nfindings);
 	for (size_t i = 0; i < t->nfindings; i++)
-		html_finding(h, t, &t->findings[i]);
+		html_finding(h, t->mta.mta, &t->findings[i]);
 }
 
 static void html_target(struct html *h, const struct target_result *t, size_t index)
@@ -517,6 +538,80 @@ static void html_target(struct html *h, const struct target_result *t, size_t in
 	html_raw(h, "</article>\n");
 }
 
+/* ---- per domain ---- */
+
+static void html_domain_mx(struct html *h, const struct domain_mx *mx)
+{
+	fprintf(h->out, "%u ", mx->preference);
+	html_text(h, mx->host);
+	if (mx->error != NULL)
+		html_wrap(h, " <strong>did not resolve</strong> (", mx->error, ")");
+	else if (mx->naddresses == 0)
+		html_raw(h, " <span class=\"muted\">(no address)</span>");
+	for (size_t i = 0; i < mx->naddresses; i++)
+		html_wrap(h, i == 0 ? ": " : ", ", mx->addresses[i], "");
+	html_raw(h, "<br>\n");
+}
+
+static void html_domain_facts(struct html *h, const struct domain_result *d)
+{
+	html_wrap(h, "<dl>\n<dt>Route</dt><dd>", domain_route_name(d->route), "");
+	if (d->error != NULL)
+		html_wrap(h, " &#8211; ", d->error, "");
+	html_raw(h, "</dd>\n<dt>DNSSEC</dt><dd>");
+	html_raw(h, d->dnssec ? "yes" : "no");
+	html_raw(h, "</dd>\n");
+	if (d->nmx > 0) {
+		html_raw(h, "<dt>MX</dt><dd>");
+		for (size_t i = 0; i < d->nmx; i++)
+			html_domain_mx(h, &d->mx[i]);
+		html_raw(h, "</dd>\n");
+	}
+	if (d->mta_sts_id != NULL)
+		html_wrap(h, "<dt>MTA-STS id</dt><dd><code>", d->mta_sts_id, "</code></dd>\n");
+	html_raw(h, "</dl>\n");
+}
+
+static void html_domain_records(struct html *h, const struct domain_result *d)
+{
+	if (d->nrecords == 0)
+		return;
+	fprintf(h->out, "<details><summary>DNS records (%zu)</summary><pre class=\"records\">",
+	        d->nrecords);
+	for (size_t i = 0; i < d->nrecords; i++) {
+		html_text(h, d->records[i].type);
+		html_wrap(h, " ", d->records[i].name, ": ");
+		html_text(h, d->records[i].text);
+		html_raw(h, "\n");
+	}
+	html_raw(h, "</pre></details>\n");
+}
+
+static void html_domain_findings(struct html *h, const struct domain_result *d)
+{
+	if (d->findings.n == 0) {
+		html_raw(h, "<h4>Findings</h4>\n<p>None.</p>\n");
+		return;
+	}
+	fprintf(h->out, "<h4>Findings (%zu)</h4>\n", d->findings.n);
+	for (size_t i = 0; i < d->findings.n; i++)
+		html_finding(h, MTA_UNKNOWN, &d->findings.items[i]);
+	if (d->findings.dropped > 0)
+		fprintf(h->out, "<p class=\"muted\">(%zu more findings not kept)</p>\n",
+		        d->findings.dropped);
+}
+
+static void html_domain(struct html *h, const struct domain_result *d, size_t index)
+{
+	fprintf(h->out, "<article class=\"domain\" id=\"domain-%zu\">\n<h3>", index);
+	html_worst_badge(h, domain_result_worst(d));
+	html_wrap(h, " Domain ", d->domain, "</h3>\n");
+	html_domain_facts(h, d);
+	html_domain_records(h, d);
+	html_domain_findings(h, d);
+	html_raw(h, "</article>\n");
+}
+
 static int html_end(const struct report_options *opt, const struct scan_result *scan)
 {
 	struct html h = {.out = opt->out};
@@ -526,6 +621,8 @@ static int html_end(const struct report_options *opt, const struct scan_result *
 	html_raw(&h, "<body>\n<header>\n<h1>smtp-audit report</h1>\n");
 	html_wrap(&h, "<p>scan ", scan->scan_id, "</p>\n</header>\n<main>\n");
 	html_summary(&h, opt, scan);
+	for (size_t i = 0; i < scan->ndomains; i++)
+		html_domain(&h, scan->domains[i], i + 1);
 	for (size_t i = 0; i < scan->ntargets; i++)
 		html_target(&h, scan->targets[i], i + 1);
 	html_raw(&h, "</main>\n</body>\n</html>\n");

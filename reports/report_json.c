@@ -12,6 +12,14 @@
  *	from the clock. Times are ISO 8601 UTC strings, with milliseconds for
  *	scan and target times and whole seconds for certificate validity.
  *
+ *	In domain mode (scan->ndomains > 0) the document also has "domains",
+ *	one object per --domain in the order given (route, DNSSEC, MX hosts
+ *	with their addresses, the DNS records read, the domain's findings
+ *	with fingerprints from result_domain_fingerprint()), the summary
+ *	counts them, and each target that is an MX host names its domains.
+ *	Without domains none of these members is written, so a plain scan's
+ *	document is unchanged.
+ *
  *	Every string a server or a user supplied goes through
  *	escape_visible() before it becomes a JSON string: jansson refuses
  *	invalid UTF-8, and the escaped form keeps the document pure ASCII
@@ -36,15 +44,6 @@ static json_t *doc_time_s(int64_t seconds)
 {
 	char buf[REPORT_TIME_LEN];
 	return json_string(report_time_seconds(seconds, buf));
-}
-
-static json_t *doc_text_array(char *const *items, size_t n)
-{
-	json_t *array = json_array();
-	int failed = array == NULL;
-	for (size_t i = 0; !failed && i < n; i++)
-		failed |= report_doc_push(array, report_doc_text(items[i]));
-	return report_doc_finish(array, failed);
 }
 
 /* ---- capabilities and TLS ---- */
@@ -89,10 +88,11 @@ static json_t *doc_caps(bool have, const struct smtp_caps *caps)
 	failed |= report_doc_put(o, "extensions", doc_extensions(caps));
 	failed |= report_doc_put(o, "auth", doc_mechanisms(caps));
 	failed |= report_doc_put(o, "size_limit", doc_size_limit(caps->size_limit));
-	failed |= report_doc_put(o, "unknown", doc_text_array(caps->unknown, caps->nunknown));
+	failed |=
+	    report_doc_put(o, "unknown", report_doc_text_array(caps->unknown, caps->nunknown));
 	failed |= report_doc_put(o, "unknown_dropped", report_doc_count(caps->unknown_dropped));
 	failed |= report_doc_put(o, "auth_unknown",
-	                         doc_text_array(caps->auth_unknown, caps->nauth_unknown));
+	                         report_doc_text_array(caps->auth_unknown, caps->nauth_unknown));
 	failed |=
 	    report_doc_put(o, "auth_unknown_dropped", report_doc_count(caps->auth_unknown_dropped));
 	return report_doc_finish(o, failed);
@@ -109,7 +109,7 @@ static json_t *doc_tls(const struct target_result *t)
 	failed |= report_doc_put(o, "ciphersuite", report_doc_text(tls->ciphersuite));
 	failed |= report_doc_put(o, "subject", report_doc_text(tls->subject));
 	failed |= report_doc_put(o, "issuer", report_doc_text(tls->issuer));
-	failed |= report_doc_put(o, "sans", doc_text_array(tls->sans, tls->nsans));
+	failed |= report_doc_put(o, "sans", report_doc_text_array(tls->sans, tls->nsans));
 	failed |= report_doc_put(o, "not_before", doc_time_s(tls->not_before));
 	failed |= report_doc_put(o, "not_after", doc_time_s(tls->not_after));
 	failed |= report_doc_put(o, "key_type", report_doc_text(tls->key_type));
@@ -142,21 +142,21 @@ static json_t *doc_probe(const struct probe_record *p)
 	return report_doc_finish(o, failed);
 }
 
-static json_t *doc_finding(const struct target_result *t, const struct finding *f)
+/* fingerprint is the finding's (report_doc_fingerprint() or report_doc_domain_fingerprint()). */
+static json_t *doc_finding(const struct finding *f, json_t *fingerprint, enum mta mta)
 {
 	const struct catalog_entry *entry = catalog_get(f->id);
 	json_t *o = json_object();
 	int failed = 0;
 	failed |= report_doc_put(o, "id", report_doc_own_text(entry->public_id));
-	failed |= report_doc_put(o, "fingerprint", report_doc_fingerprint(t, f));
+	failed |= report_doc_put(o, "fingerprint", fingerprint);
 	failed |=
 	    report_doc_put(o, "severity", report_doc_own_text(severity_name(entry->severity)));
 	failed |= report_doc_put(o, "title", report_doc_own_text(entry->title));
 	failed |= report_doc_put(o, "variant", report_doc_text(f->variant));
 	failed |= report_doc_put(o, "detail", report_doc_text(f->detail));
 	failed |= report_doc_put(o, "description", report_doc_own_text(entry->description));
-	failed |= report_doc_put(o, "remediation",
-	                         report_doc_own_text(catalog_advice(f->id, t->mta.mta)));
+	failed |= report_doc_put(o, "remediation", report_doc_own_text(catalog_advice(f->id, mta)));
 	failed |= report_doc_put(o, "references", report_doc_own_text(entry->references));
 	failed |= report_doc_put(o, "evidence", report_doc_evidence(f));
 	failed |= report_doc_put(o, "evidence_dropped", report_doc_count(f->evidence_dropped));
@@ -198,7 +198,9 @@ static json_t *doc_findings(const struct target_result *t)
 	json_t *array = json_array();
 	int failed = array == NULL;
 	for (size_t i = 0; !failed && i < t->nfindings; i++)
-		failed |= report_doc_push(array, doc_finding(t, &t->findings[i]));
+		failed |= report_doc_push(
+		    array, doc_finding(&t->findings[i], report_doc_fingerprint(t, &t->findings[i]),
+		                       t->mta.mta));
 	return report_doc_finish(array, failed);
 }
 
@@ -221,7 +223,43 @@ static json_t *doc_target(const struct target_result *t)
 	failed |= report_doc_put(o, "tls", doc_tls(t));
 	failed |= report_doc_put(o, "probes", doc_probes(t));
 	failed |= report_doc_put(o, "findings", doc_findings(t));
+	if (t->ndomains > 0)
+		failed |=
+		    report_doc_put(o, "domains", report_doc_text_array(t->domains, t->ndomains));
 	return report_doc_finish(o, failed);
+}
+
+/* ---- domains ---- */
+
+static json_t *doc_domain_findings(const struct domain_result *d)
+{
+	json_t *array = json_array();
+	int failed = array == NULL;
+	for (size_t i = 0; !failed && i < d->findings.n; i++) {
+		const struct finding *f = &d->findings.items[i];
+		failed |= report_doc_push(
+		    array, doc_finding(f, report_doc_domain_fingerprint(d, f), MTA_UNKNOWN));
+	}
+	return report_doc_finish(array, failed);
+}
+
+static json_t *doc_domain(const struct domain_result *d)
+{
+	json_t *o = json_object();
+	int failed = report_doc_put_domain(o, d);
+	failed |= report_doc_put(o, "finished", report_doc_time_ms(d->finished_ms));
+	failed |= report_doc_put(o, "findings", doc_domain_findings(d));
+	failed |= report_doc_put(o, "findings_dropped", report_doc_count(d->findings.dropped));
+	return report_doc_finish(o, failed);
+}
+
+static json_t *doc_domains(const struct scan_result *scan)
+{
+	json_t *array = json_array();
+	int failed = array == NULL;
+	for (size_t i = 0; !failed && i < scan->ndomains; i++)
+		failed |= report_doc_push(array, doc_domain(scan->domains[i]));
+	return report_doc_finish(array, failed);
 }
 
 /* ---- the document ---- */
@@ -264,6 +302,8 @@ static json_t *doc_summary(const struct scan_result *scan)
 			worst = sev;
 	}
 	json_t *o = json_object();
+	if (scan->ndomains > 0)
+		failed |= report_doc_put(o, "domains", report_doc_count(scan->ndomains));
 	failed |= report_doc_put(o, "targets", report_doc_count(scan->ntargets));
 	failed |= report_doc_put(o, "completed", report_doc_count(completed));
 	failed |= report_doc_put(o, "failed", report_doc_count(scan->ntargets - completed));
@@ -290,6 +330,18 @@ static int doc_baseline_status(const struct baseline_diff *d, json_t *finding)
 	return report_doc_put(finding, "baseline", report_doc_own_text(report_diff_status(d, fp)));
 }
 
+/* The "baseline" status of each finding of the members of list (targets or domains). */
+static int doc_baseline_statuses(const struct baseline_diff *d, json_t *list)
+{
+	int failed = 0;
+	size_t i, j;
+	json_t *member, *finding;
+	json_array_foreach(list, i, member)
+		json_array_foreach(json_object_get(member, "findings"), j, finding)
+			failed |= doc_baseline_status(d, finding);
+	return failed;
+}
+
 /* With --baseline: each finding's "baseline" status and the comparison (report_diff.h). */
 static int doc_baseline(const struct report_options *opt, json_t *root)
 {
@@ -297,12 +349,8 @@ static int doc_baseline(const struct report_options *opt, json_t *root)
 		return 0;
 	const struct report_diff_source src = {.baseline = opt->baseline_file,
 					       .fail_on = opt->fail_on};
-	int failed = 0;
-	size_t i, j;
-	json_t *target, *finding;
-	json_array_foreach(json_object_get(root, "targets"), i, target)
-		json_array_foreach(json_object_get(target, "findings"), j, finding)
-			failed |= doc_baseline_status(opt->baseline, finding);
+	int failed = doc_baseline_statuses(opt->baseline, json_object_get(root, "domains"));
+	failed |= doc_baseline_statuses(opt->baseline, json_object_get(root, "targets"));
 	failed |=
 	    report_doc_put(root, "baseline", report_diff_baseline_object(opt->baseline, &src));
 	return failed;
@@ -317,6 +365,8 @@ static json_t *doc_document(const struct report_options *opt, const struct scan_
 	failed |= report_doc_put(root, "tool", doc_tool(opt));
 	failed |= report_doc_put(root, "scan", doc_scan(scan));
 	failed |= report_doc_put(root, "summary", doc_summary(scan));
+	if (scan->ndomains > 0)
+		failed |= report_doc_put(root, "domains", doc_domains(scan));
 	failed |= report_doc_put(root, "targets", doc_targets(scan));
 	failed |= doc_baseline(opt, root);
 	return report_doc_finish(root, failed);

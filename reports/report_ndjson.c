@@ -10,15 +10,22 @@
  *		host, address, port, finding id, title, severity, variant,
  *		fingerprint (the same as in -o json), detail, the remediation
  *		chosen for the detected software, and the evidence.
+ *	domain	domain mode: one per --domain, written by begin() (domains
+ *		are complete before any target starts) after the domain's
+ *		finding lines, which carry "domain" where a target's carry
+ *		host, address and port: route, error, DNSSEC, MX hosts with
+ *		addresses, the DNS records read, MTA-STS id, how many
+ *		findings and the worst severity.
  *	target	one per target, after its findings: outcome, reason,
  *		software and how many findings it had. Every target gets
  *		one, with or without findings, so a SIEM can tell "scanned,
  *		clean" from "not scanned" and knows every finding of that
  *		target came before it.
  *	summary	the last line, written by end(): counts per severity,
- *		targets scanned/completed/failed and whether the scan was
- *		interrupted. A file without it is from a scan that was
- *		killed; every line before that is still complete.
+ *		targets scanned/completed/failed, whether the scan was
+ *		interrupted and, in domain mode, how many domains. A file
+ *		without it is from a scan that was killed; every line before
+ *		that is still complete.
  *
  *	target() writes a target's lines and flushes the stream, so a scan
  *	killed half way leaves every completed target on disk. Lines of
@@ -66,24 +73,41 @@ static int ndjson_put_endpoint(json_t *o, const struct target_result *t)
 	return failed;
 }
 
-static json_t *ndjson_finding(const char *scan_id, const struct target_result *t,
-                              const struct finding *f)
+/* The members of a finding line after whose it is; fingerprint is taken. */
+static int ndjson_put_finding(json_t *o, const struct finding *f, json_t *fingerprint, enum mta mta)
 {
 	const struct catalog_entry *entry = catalog_get(f->id);
-	json_t *o = ndjson_line("finding", scan_id, t->finished_ms);
-	int failed = o == NULL;
-	failed |= ndjson_put_endpoint(o, t);
+	int failed = 0;
 	failed |= report_doc_put(o, "id", report_doc_own_text(entry->public_id));
 	failed |= report_doc_put(o, "title", report_doc_own_text(entry->title));
 	failed |=
 	    report_doc_put(o, "severity", report_doc_own_text(severity_name(entry->severity)));
 	failed |= report_doc_put(o, "variant", report_doc_text(f->variant));
-	failed |= report_doc_put(o, "fingerprint", report_doc_fingerprint(t, f));
+	failed |= report_doc_put(o, "fingerprint", fingerprint);
 	failed |= report_doc_put(o, "detail", report_doc_text(f->detail));
-	failed |= report_doc_put(o, "remediation",
-	                         report_doc_own_text(catalog_advice(f->id, t->mta.mta)));
+	failed |= report_doc_put(o, "remediation", report_doc_own_text(catalog_advice(f->id, mta)));
 	failed |= report_doc_put(o, "evidence", report_doc_evidence(f));
 	failed |= report_doc_put(o, "evidence_dropped", report_doc_count(f->evidence_dropped));
+	return failed;
+}
+
+static json_t *ndjson_finding(const char *scan_id, const struct target_result *t,
+                              const struct finding *f)
+{
+	json_t *o = ndjson_line("finding", scan_id, t->finished_ms);
+	int failed = o == NULL;
+	failed |= ndjson_put_endpoint(o, t);
+	failed |= ndjson_put_finding(o, f, report_doc_fingerprint(t, f), t->mta.mta);
+	return report_doc_finish(o, failed);
+}
+
+static json_t *ndjson_domain_finding(const char *scan_id, const struct domain_result *d,
+                                     const struct finding *f)
+{
+	json_t *o = ndjson_line("finding", scan_id, d->finished_ms);
+	int failed = o == NULL;
+	failed |= report_doc_put(o, "domain", report_doc_text(d->domain));
+	failed |= ndjson_put_finding(o, f, report_doc_domain_fingerprint(d, f), MTA_UNKNOWN);
 	return report_doc_finish(o, failed);
 }
 
@@ -114,6 +138,35 @@ static json_t *ndjson_target(const char *scan_id, const struct target_result *t)
 static int ndjson_flush(FILE *out)
 {
 	return fflush(out) != 0 || ferror(out) ? SA_ERROR_IO : 0;
+}
+
+static json_t *ndjson_domain(const char *scan_id, const struct domain_result *d)
+{
+	json_t *o = ndjson_line("domain", scan_id, d->finished_ms);
+	int failed = o == NULL || report_doc_put_domain(o, d);
+	failed |= report_doc_put(o, "findings", report_doc_count(d->findings.n));
+	failed |= report_doc_put(o, "findings_dropped", report_doc_count(d->findings.dropped));
+	failed |= report_doc_put(o, "worst", ndjson_severity_or_null(domain_result_worst(d)));
+	return report_doc_finish(o, failed);
+}
+
+/* A domain's finding lines, then its "domain" line, as for a target. */
+static int ndjson_domain_lines(FILE *out, const char *scan_id, const struct domain_result *d)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < d->findings.n; i++)
+		rc = report_doc_write_line(
+		    out, ndjson_domain_finding(scan_id, d, &d->findings.items[i]));
+	return rc != 0 ? rc : report_doc_write_line(out, ndjson_domain(scan_id, d));
+}
+
+/* Domain mode: every domain is complete before the first target starts. */
+static int ndjson_begin(const struct report_options *opt, const struct scan_result *scan)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < scan->ndomains; i++)
+		rc = ndjson_domain_lines(opt->out, opt->scan_id, scan->domains[i]);
+	return rc != 0 || scan->ndomains == 0 ? rc : ndjson_flush(opt->out);
 }
 
 static int ndjson_target_lines(const struct report_options *opt, const struct target_result *t)
@@ -150,6 +203,8 @@ static json_t *ndjson_summary(const struct report_options *opt, const struct sca
 	failed |= report_doc_put(o, "tool_version", report_doc_own_text(opt->tool_version));
 	failed |= report_doc_put(o, "started", report_doc_time_ms(scan->started_ms));
 	failed |= report_doc_put(o, "interrupted", json_boolean(scan->interrupted));
+	if (scan->ndomains > 0)
+		failed |= report_doc_put(o, "domains", report_doc_count(scan->ndomains));
 	failed |= report_doc_put(o, "targets", report_doc_count(targets));
 	failed |= report_doc_put(o, "completed", report_doc_count(completed));
 	failed |= report_doc_put(o, "failed", report_doc_count(targets - completed));
@@ -169,6 +224,7 @@ const struct report_writer report_ndjson = {
     .description = "one JSON object per line, streamed per target "
                    "(schema tests/schema/smtp-audit-ndjson.schema.json)",
     .streams = true,
+    .begin = ndjson_begin,
     .target = ndjson_target_lines,
     .end = ndjson_end,
 };

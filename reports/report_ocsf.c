@@ -12,6 +12,10 @@
  *	from our findings to OCSF attributes is documented in reports/OCSF.md
  *	and checked by tests/schema/ocsf-finding.schema.json.
  *
+ *	In domain mode begin() writes one event per finding of each domain:
+ *	the domain is the resource ("Mail domain"), there is no device and
+ *	no endpoint, and unmapped.domain names it.
+ *
  *	Attributes are omitted rather than set to null when we have no value
  *	(OCSF types such as ip_t admit no null). Server and user text is
  *	escaped as in -o json, so every line is pure ASCII.
@@ -83,17 +87,18 @@ static json_t *ocsf_metadata(const struct report_options *opt, const char *scan_
 	return report_doc_finish(o, failed);
 }
 
-static json_t *ocsf_finding_info(const struct target_result *t, const struct finding *f,
-                                 const struct catalog_entry *entry)
+/* fingerprint (taken) is the finding's; time_ms when its target or domain finished. */
+static json_t *ocsf_finding_info(const struct catalog_entry *entry, json_t *fingerprint,
+                                 int64_t time_ms)
 {
 	json_t *types = json_array();
 	int failed = report_doc_push(types, report_doc_own_text(entry->public_id));
 	json_t *o = json_object();
-	failed |= report_doc_put(o, "uid", report_doc_fingerprint(t, f));
+	failed |= report_doc_put(o, "uid", fingerprint);
 	failed |= report_doc_put(o, "title", report_doc_own_text(entry->title));
 	failed |= report_doc_put(o, "desc", report_doc_own_text(entry->description));
 	failed |= report_doc_put(o, "types", report_doc_finish(types, failed));
-	failed |= report_doc_put(o, "created_time", json_integer(t->finished_ms));
+	failed |= report_doc_put(o, "created_time", json_integer(time_ms));
 	return report_doc_finish(o, failed);
 }
 
@@ -132,12 +137,11 @@ static json_t *ocsf_resources(const struct target_result *t)
 	return report_doc_finish(array, failed);
 }
 
-static json_t *ocsf_remediation(const struct target_result *t, const struct finding *f,
-                                const struct catalog_entry *entry)
+static json_t *ocsf_remediation(const struct finding *f, const struct catalog_entry *entry,
+                                enum mta mta)
 {
 	json_t *o = json_object();
-	int failed =
-	    report_doc_put(o, "desc", report_doc_own_text(catalog_advice(f->id, t->mta.mta)));
+	int failed = report_doc_put(o, "desc", report_doc_own_text(catalog_advice(f->id, mta)));
 	if (entry->references != NULL) {
 		json_t *references = json_array();
 		failed |= report_doc_push(references, report_doc_own_text(entry->references));
@@ -167,11 +171,13 @@ static json_t *ocsf_evidence_data(const struct finding *f)
 	return report_doc_finish(o, failed);
 }
 
+/* The evidence, with the target's endpoint when there is one (a domain has none). */
 static json_t *ocsf_evidences(const struct target_result *t, const struct finding *f)
 {
 	json_t *item = json_object();
 	int failed = 0;
-	failed |= report_doc_put(item, "dst_endpoint", ocsf_endpoint(t));
+	if (t != NULL)
+		failed |= report_doc_put(item, "dst_endpoint", ocsf_endpoint(t));
 	failed |= report_doc_put(item, "data", ocsf_evidence_data(f));
 	json_t *array = json_array();
 	failed |= report_doc_push(array, report_doc_finish(item, failed));
@@ -203,8 +209,12 @@ static int ocsf_put_classification(json_t *o)
 	return failed;
 }
 
-static json_t *ocsf_event(const struct report_options *opt, const char *scan_id,
-                          const struct target_result *t, const struct finding *f)
+/*
+ * The members every event starts with, up to finding_info: fingerprint
+ * (taken) is the finding's, time_ms when its target or domain finished.
+ */
+static json_t *ocsf_event_head(const struct report_options *opt, const char *scan_id,
+                               const struct finding *f, json_t *fingerprint, int64_t time_ms)
 {
 	const struct catalog_entry *entry = catalog_get(f->id);
 	const struct ocsf_severity *sev = &ocsf_severities[entry->severity];
@@ -215,17 +225,65 @@ static json_t *ocsf_event(const struct report_options *opt, const char *scan_id,
 	failed |= report_doc_put(o, "status_id", json_integer(OCSF_STATUS_NEW));
 	failed |= report_doc_put(o, "status", report_doc_own_text("New"));
 	failed |= report_doc_put(o, "is_alert", json_boolean(entry->severity >= opt->fail_on));
-	failed |= report_doc_put(o, "time", json_integer(t->finished_ms));
+	failed |= report_doc_put(o, "time", json_integer(time_ms));
 	failed |= report_doc_put(o, "message",
 	                         f->detail != NULL ? report_doc_text(f->detail)
 	                                           : report_doc_own_text(entry->title));
 	failed |= report_doc_put(o, "metadata", ocsf_metadata(opt, scan_id));
-	failed |= report_doc_put(o, "finding_info", ocsf_finding_info(t, f, entry));
+	failed |= report_doc_put(o, "finding_info", ocsf_finding_info(entry, fingerprint, time_ms));
+	return report_doc_finish(o, failed);
+}
+
+static json_t *ocsf_event(const struct report_options *opt, const char *scan_id,
+                          const struct target_result *t, const struct finding *f)
+{
+	const struct catalog_entry *entry = catalog_get(f->id);
+	json_t *o = ocsf_event_head(opt, scan_id, f, report_doc_fingerprint(t, f), t->finished_ms);
+	int failed = o == NULL;
 	failed |= report_doc_put(o, "device", ocsf_device(t));
 	failed |= report_doc_put(o, "resources", ocsf_resources(t));
-	failed |= report_doc_put(o, "remediation", ocsf_remediation(t, f, entry));
+	failed |= report_doc_put(o, "remediation", ocsf_remediation(f, entry, t->mta.mta));
 	failed |= report_doc_put(o, "evidences", ocsf_evidences(t, f));
 	failed |= report_doc_put(o, "unmapped", ocsf_unmapped(t, f, entry));
+	return report_doc_finish(o, failed);
+}
+
+/* The mail domain as the one resource of its findings. */
+static json_t *ocsf_domain_resources(const struct domain_result *d)
+{
+	json_t *domain = json_object();
+	int failed = 0;
+	failed |= report_doc_put(domain, "uid", report_doc_text(d->domain));
+	failed |= report_doc_put(domain, "name", report_doc_text(d->domain));
+	failed |= report_doc_put(domain, "type", report_doc_own_text("Mail domain"));
+	json_t *array = json_array();
+	failed |= report_doc_push(array, report_doc_finish(domain, failed));
+	return report_doc_finish(array, failed);
+}
+
+static json_t *ocsf_domain_unmapped(const struct domain_result *d, const struct finding *f,
+                                    const struct catalog_entry *entry)
+{
+	json_t *o = json_object();
+	int failed = 0;
+	failed |= report_doc_put(o, "finding_id", report_doc_own_text(entry->public_id));
+	failed |= ocsf_put_text_if(o, "variant", f->variant);
+	failed |= report_doc_put(o, "domain", report_doc_text(d->domain));
+	return report_doc_finish(o, failed);
+}
+
+/* A domain's finding: no device or endpoint, the domain is the resource. */
+static json_t *ocsf_domain_event(const struct report_options *opt, const char *scan_id,
+                                 const struct domain_result *d, const struct finding *f)
+{
+	const struct catalog_entry *entry = catalog_get(f->id);
+	json_t *o =
+	    ocsf_event_head(opt, scan_id, f, report_doc_domain_fingerprint(d, f), d->finished_ms);
+	int failed = o == NULL;
+	failed |= report_doc_put(o, "resources", ocsf_domain_resources(d));
+	failed |= report_doc_put(o, "remediation", ocsf_remediation(f, entry, MTA_UNKNOWN));
+	failed |= report_doc_put(o, "evidences", ocsf_evidences(NULL, f));
+	failed |= report_doc_put(o, "unmapped", ocsf_domain_unmapped(d, f, entry));
 	return report_doc_finish(o, failed);
 }
 
@@ -243,6 +301,20 @@ static int ocsf_target(const struct report_options *opt, const struct target_res
 	return rc != 0 ? rc : ocsf_flush(opt->out);
 }
 
+/* Domain mode: the domains' events, complete before the first target starts. */
+static int ocsf_begin(const struct report_options *opt, const struct scan_result *scan)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < scan->ndomains; i++) {
+		const struct domain_result *d = scan->domains[i];
+		for (size_t j = 0; rc == 0 && j < d->findings.n; j++)
+			rc = report_doc_write_line(
+			    opt->out,
+			    ocsf_domain_event(opt, opt->scan_id, d, &d->findings.items[j]));
+	}
+	return rc != 0 || scan->ndomains == 0 ? rc : ocsf_flush(opt->out);
+}
+
 /* Everything was streamed; only a stream error is left to report. */
 static int ocsf_end(const struct report_options *opt, const struct scan_result *scan)
 {
@@ -254,6 +326,7 @@ const struct report_writer report_ocsf = {
     .name = "ocsf",
     .description = "OCSF 1.4.0 Detection Finding events, one per line (see reports/OCSF.md)",
     .streams = true,
+    .begin = ocsf_begin,
     .target = ocsf_target,
     .end = ocsf_end,
 };

@@ -15,6 +15,14 @@
  *		opt->verbose the evidence ("> C: " sent, "< S: " received,
  *		"* " notes).
  *
+ *	In domain mode a "Domains" section comes first: per domain its mail
+ *	route (mx, implicit, null-mx, none, failed with the reason) and
+ *	whether the MX answer was DNSSEC-authenticated, one line per MX host
+ *	with its preference and addresses, the DNS records read (with
+ *	opt->verbose) and the domain's findings, printed exactly as a
+ *	target's. A "Targets" heading then introduces the MX hosts, each
+ *	saying "MX of: DOMAIN, ...".
+ *
  *	A summary closes the report: targets, findings per severity, the worst
  *	severity and whether the --fail-on threshold is met.
  *
@@ -285,26 +293,35 @@ static int text_evidence(FILE *out, const struct finding *f)
 	return 0;
 }
 
+/* Whose finding it is: a target or a domain, for the fingerprint and the advice. */
+struct text_owner {
+	const struct target_result *target;
+	const struct domain_result *domain;
+};
+
 /* With --baseline: "[new] " or "[unchanged] " ahead of the severity. */
-static int text_baseline_mark(const struct report_options *opt, const struct target_result *t,
+static int text_baseline_mark(const struct report_options *opt, struct text_owner owner,
                               const struct finding *f)
 {
 	if (opt->baseline == NULL)
 		return 0;
 	char fp[33];
-	if (result_fingerprint(t, f, fp, sizeof(fp)) != 0)
+	int rc = owner.target != NULL ? result_fingerprint(owner.target, f, fp, sizeof(fp))
+	                              : result_domain_fingerprint(owner.domain, f, fp, sizeof(fp));
+	if (rc != 0)
 		return SA_ERROR_NOMEM;
 	fprintf(opt->out, "[%s] ", report_diff_status(opt->baseline, fp));
 	return 0;
 }
 
-static int text_finding(const struct report_options *opt, const struct target_result *t,
+static int text_finding(const struct report_options *opt, struct text_owner owner,
                         const struct finding *f)
 {
 	FILE *out = opt->out;
 	const struct catalog_entry *entry = catalog_get(f->id);
+	enum mta mta = owner.target != NULL ? owner.target->mta.mta : MTA_UNKNOWN;
 	fputs("    ", out);
-	int rc = text_baseline_mark(opt, t, f);
+	int rc = text_baseline_mark(opt, owner, f);
 	text_severity_tag(opt, entry->severity);
 	fprintf(out, " %s %s", entry->public_id, entry->title);
 	if (rc == 0 && f->variant != NULL)
@@ -313,7 +330,7 @@ static int text_finding(const struct report_options *opt, const struct target_re
 	if (rc == 0 && f->detail != NULL)
 		rc = text_wrap(out, "      ", f->detail, "\n");
 	if (rc == 0)
-		rc = text_lines(out, "      Fix: ", catalog_advice(f->id, t->mta.mta), false);
+		rc = text_lines(out, "      Fix: ", catalog_advice(f->id, mta), false);
 	if (rc == 0 && entry->references != NULL && entry->references[0] != '\0')
 		rc = text_lines(out, "      References: ", entry->references, false);
 	if (rc == 0 && opt->verbose)
@@ -330,10 +347,25 @@ static int text_findings(const struct report_options *opt, const struct target_r
 	}
 	fputs("  findings:\n", opt->out);
 	for (size_t i = 0; i < t->nfindings; i++) {
-		int rc = text_finding(opt, t, &t->findings[i]);
+		int rc = text_finding(opt, (struct text_owner){.target = t}, &t->findings[i]);
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* Domain mode: "  MX of: a.example, b.example". */
+static int text_mx_of(FILE *out, const struct target_result *t)
+{
+	fputs("  MX of: ", out);
+	bool first = true;
+	for (size_t i = 0; i < t->ndomains; i++) {
+		text_separator(out, &first);
+		int rc = text_escaped(out, t->domains[i]);
+		if (rc < 0)
+			return rc;
+	}
+	fputc('\n', out);
 	return 0;
 }
 
@@ -341,6 +373,8 @@ static int text_target(const struct report_options *opt, const struct target_res
 {
 	FILE *out = opt->out;
 	int rc = text_heading(out, t);
+	if (rc == 0 && t->ndomains > 0)
+		rc = text_mx_of(out, t);
 	if (rc == 0)
 		rc = text_outcome(out, t);
 	if (rc == 0)
@@ -358,6 +392,98 @@ static int text_target(const struct report_options *opt, const struct target_res
 	if (rc == 0)
 		rc = text_findings(opt, t);
 	return rc;
+}
+
+/* ---- per domain ---- */
+
+static int text_domain_route(FILE *out, const struct domain_result *d)
+{
+	fprintf(out, "  route: %s", domain_route_name(d->route));
+	int rc = d->error != NULL ? text_wrap(out, " - ", d->error, "") : 0;
+	fprintf(out, "; DNSSEC: %s\n", d->dnssec ? "yes" : "no");
+	return rc;
+}
+
+/* "  MX 10 mx1.example.org: 192.0.2.10, 2001:db8::25", or why the host did not resolve. */
+static int text_domain_mx(FILE *out, const struct domain_mx *mx)
+{
+	fprintf(out, "  MX %u ", mx->preference);
+	int rc = text_escaped(out, mx->host);
+	if (rc == 0 && mx->error != NULL)
+		rc = text_wrap(out, " (did not resolve: ", mx->error, ")");
+	else if (mx->naddresses == 0)
+		fputs(" (no address)", out);
+	for (size_t i = 0; rc == 0 && i < mx->naddresses; i++)
+		rc = text_wrap(out, i == 0 ? ": " : ", ", mx->addresses[i], "");
+	fputc('\n', out);
+	return rc;
+}
+
+/* The records the checks read; with opt->verbose only, as they are evidence. */
+static int text_domain_records(const struct report_options *opt, const struct domain_result *d)
+{
+	if (!opt->verbose || d->nrecords == 0)
+		return 0;
+	fputs("  records:\n", opt->out);
+	for (size_t i = 0; i < d->nrecords; i++) {
+		const struct domain_record *r = &d->records[i];
+		int rc = text_wrap(opt->out, "    ", r->type, " ");
+		if (rc == 0)
+			rc = text_wrap(opt->out, "", r->name, ": ");
+		if (rc == 0)
+			rc = text_escaped(opt->out, r->text);
+		fputc('\n', opt->out);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int text_domain_findings(const struct report_options *opt, const struct domain_result *d)
+{
+	if (d->findings.n == 0) {
+		fputs("  findings: none\n", opt->out);
+		return 0;
+	}
+	fputs("  findings:\n", opt->out);
+	for (size_t i = 0; i < d->findings.n; i++) {
+		int rc = text_finding(opt, (struct text_owner){.domain = d}, &d->findings.items[i]);
+		if (rc < 0)
+			return rc;
+	}
+	if (d->findings.dropped > 0)
+		fprintf(opt->out, "    (%zu more findings not kept)\n", d->findings.dropped);
+	return 0;
+}
+
+static int text_domain(const struct report_options *opt, const struct domain_result *d)
+{
+	int rc = text_wrap(opt->out, "domain ", d->domain, "\n");
+	if (rc == 0)
+		rc = text_domain_route(opt->out, d);
+	for (size_t i = 0; rc == 0 && i < d->nmx; i++)
+		rc = text_domain_mx(opt->out, &d->mx[i]);
+	if (rc == 0)
+		rc = text_domain_records(opt, d);
+	if (rc == 0)
+		rc = text_domain_findings(opt, d);
+	return rc;
+}
+
+/* Domain mode: the domains, then a heading for the targets (the MX hosts). */
+static int text_domains(const struct report_options *opt, const struct scan_result *scan)
+{
+	if (scan->ndomains == 0)
+		return 0;
+	fputs("Domains\n\n", opt->out);
+	for (size_t i = 0; i < scan->ndomains; i++) {
+		int rc = text_domain(opt, scan->domains[i]);
+		if (rc < 0)
+			return rc;
+		fputc('\n', opt->out);
+	}
+	fputs("Targets\n\n", opt->out);
+	return 0;
 }
 
 /* ---- whole scan ---- */
@@ -378,6 +504,8 @@ static void text_summary(const struct report_options *opt, const struct scan_res
 	size_t completed = 0;
 	for (size_t i = 0; i < scan->ntargets; i++)
 		completed += scan->targets[i]->outcome == OUTCOME_COMPLETED;
+	if (scan->ndomains > 0)
+		fprintf(out, "domains: %zu\n", scan->ndomains);
 	fprintf(out, "summary: %zu targets scanned, %zu completed, %zu failed\n", scan->ntargets,
 	        completed, scan->ntargets - completed);
 
@@ -409,20 +537,19 @@ static void text_summary(const struct report_options *opt, const struct scan_res
 static int text_end(const struct report_options *opt, const struct scan_result *scan)
 {
 	text_scan_heading(opt, scan);
-	for (size_t i = 0; i < scan->ntargets; i++) {
-		int rc = text_target(opt, scan->targets[i]);
-		if (rc < 0)
-			return rc;
+	int rc = text_domains(opt, scan);
+	for (size_t i = 0; rc == 0 && i < scan->ntargets; i++) {
+		rc = text_target(opt, scan->targets[i]);
 		fputc('\n', opt->out);
 	}
-	if (opt->baseline != NULL) {
+	if (rc == 0 && opt->baseline != NULL) {
 		const struct report_diff_source src = {.baseline = opt->baseline_file,
 		                                       .fail_on = opt->fail_on};
-		int rc = report_diff_section(opt->out, opt->baseline, &src);
-		if (rc < 0)
-			return rc;
+		rc = report_diff_section(opt->out, opt->baseline, &src);
 		fputc('\n', opt->out);
 	}
+	if (rc < 0)
+		return rc;
 	text_summary(opt, scan);
 	return ferror(opt->out) ? SA_ERROR_IO : 0;
 }

@@ -12,6 +12,13 @@
  *	text; capabilities as "EXT EXT AUTH=MECH,MECH"), so a fact from a
  *	scan and the same fact read back from its report compare equal.
  *
+ *	A domain of domain mode ("domains" in the report) is kept as a
+ *	target flagged domain: its name as the host, port 0, no facts,
+ *	completed unless its lookup failed; its findings carry domain
+ *	fingerprints, so they are new, unchanged or resolved like a
+ *	target's, and a domain that failed or was not given again leaves
+ *	its findings unverified.
+ *
  *	Lookups go through sorted indexes (fingerprints; targets by host and
  *	port), so comparing reports of many thousands of targets stays fast.
  *
@@ -51,6 +58,7 @@ static void baseline_target_free(struct baseline_target *t)
 {
 	free(t->host);
 	free(t->address);
+	free(t->mta_sts_id);
 	for (int i = 0; i < BASELINE_FACT_COUNT; i++)
 		free(t->facts[i]);
 	for (size_t i = 0; i < t->nfindings; i++) {
@@ -305,13 +313,15 @@ static int baseline_load_port(const struct baseline_loader *ld, const json_t *ta
 	return 0;
 }
 
+static int baseline_load_findings(const struct baseline_loader *ld, const json_t *obj,
+                                  const char *where, struct baseline_target *t);
+
 static int baseline_load_target(const struct baseline_loader *ld, const json_t *target,
                                 const char *where, struct baseline_target *t)
 {
 	if (!json_is_object(target))
 		return baseline_fail(ld, where, "expected an object");
 	char *outcome = NULL;
-	const json_t *findings;
 	int rc = baseline_get_string(ld, target, where, "host", true, &t->host);
 	if (rc == 0)
 		rc = baseline_get_string(ld, target, where, "address", false, &t->address);
@@ -324,8 +334,33 @@ static int baseline_load_target(const struct baseline_loader *ld, const json_t *
 		rc = baseline_load_facts(ld, target, where, t);
 	}
 	free(outcome);
+	return rc == 0 ? baseline_load_findings(ld, target, where, t) : rc;
+}
+
+/* A domain of domain mode: its name as the host, port 0, completed unless its lookup failed. */
+static int baseline_load_domain(const struct baseline_loader *ld, const json_t *domain,
+                                const char *where, struct baseline_target *t)
+{
+	if (!json_is_object(domain))
+		return baseline_fail(ld, where, "expected an object");
+	char *route = NULL;
+	t->domain = true;
+	int rc = baseline_get_string(ld, domain, where, "domain", true, &t->host);
 	if (rc == 0)
-		rc = baseline_get_array(ld, target, where, "findings", &findings);
+		rc = baseline_get_string(ld, domain, where, "route", true, &route);
+	if (rc == 0)
+		t->completed = strcmp(route, domain_route_name(DOMAIN_ROUTE_FAILED)) != 0;
+	if (rc == 0)
+		rc = baseline_get_string(ld, domain, where, "mta_sts_id", false, &t->mta_sts_id);
+	free(route);
+	return rc == 0 ? baseline_load_findings(ld, domain, where, t) : rc;
+}
+
+static int baseline_load_findings(const struct baseline_loader *ld, const json_t *obj,
+                                  const char *where, struct baseline_target *t)
+{
+	const json_t *findings;
+	int rc = baseline_get_array(ld, obj, where, "findings", &findings);
 	size_t n = rc == 0 ? json_array_size(findings) : 0;
 	if (n > 0) {
 		t->findings = calloc(n, sizeof(*t->findings));
@@ -351,11 +386,15 @@ static int baseline_load_document(const struct baseline_loader *ld, const json_t
 	if (!json_is_string(version) || strncmp(json_string_value(version), "1.", 2) != 0)
 		return baseline_fail(ld, "schema_version",
 		                     "missing or not 1.x: not an smtp-audit JSON report");
-	const json_t *targets;
+	const json_t *targets, *domains = json_object_get(root, "domains");
 	int rc = baseline_get_array(ld, root, "document", "targets", &targets);
-	size_t n = rc == 0 ? json_array_size(targets) : 0;
-	if (n > 0) {
-		r->targets = calloc(n, sizeof(*r->targets));
+	if (rc == 0 && domains != NULL)
+		rc = baseline_get_array(ld, root, "document", "domains", &domains);
+	if (rc != 0)
+		return rc;
+	size_t n = json_array_size(targets), ndomains = json_array_size(domains);
+	if (n + ndomains > 0) {
+		r->targets = calloc(n + ndomains, sizeof(*r->targets));
 		if (r->targets == NULL)
 			return baseline_nomem(ld);
 	}
@@ -364,6 +403,13 @@ static int baseline_load_document(const struct baseline_loader *ld, const json_t
 		snprintf(where, sizeof(where), "targets[%zu]", i);
 		r->ntargets = i + 1;
 		rc = baseline_load_target(ld, json_array_get(targets, i), where, &r->targets[i]);
+	}
+	for (size_t i = 0; rc == 0 && i < ndomains; i++) {
+		char where[BASELINE_WHERE_LEN];
+		snprintf(where, sizeof(where), "domains[%zu]", i);
+		r->ntargets = n + i + 1;
+		rc =
+		    baseline_load_domain(ld, json_array_get(domains, i), where, &r->targets[n + i]);
 	}
 	return rc;
 }
@@ -474,19 +520,42 @@ static int baseline_scan_facts(const struct target_result *src, struct baseline_
 	return ok ? 0 : SA_ERROR_NOMEM;
 }
 
-static int baseline_scan_finding(const struct target_result *src, const struct finding *f,
+/* Finding f of target (or, when target is NULL, of domain). */
+static int baseline_scan_finding(const struct target_result *target,
+                                 const struct domain_result *domain, const struct finding *f,
                                  struct baseline_finding *out)
 {
 	const struct catalog_entry *entry = catalog_get(f->id);
 	char fp[33];
 	out->severity = entry->severity;
-	if (result_fingerprint(src, f, fp, sizeof(fp)) != 0)
+	int rc = target != NULL ? result_fingerprint(target, f, fp, sizeof(fp))
+	                        : result_domain_fingerprint(domain, f, fp, sizeof(fp));
+	if (rc != 0)
 		return SA_ERROR_NOMEM;
 	out->id = strdup(entry->public_id);
 	out->fingerprint = strdup(fp);
 	out->title = strdup(entry->title);
 	return out->id != NULL && out->fingerprint != NULL && out->title != NULL ? 0
 	                                                                         : SA_ERROR_NOMEM;
+}
+
+/* The n findings of target (or, when target is NULL, of domain) into t. */
+static int baseline_scan_findings(const struct target_result *target,
+                                  const struct domain_result *domain,
+                                  const struct finding *findings, size_t n,
+                                  struct baseline_target *t)
+{
+	if (n == 0)
+		return 0;
+	t->findings = calloc(n, sizeof(*t->findings));
+	if (t->findings == NULL)
+		return SA_ERROR_NOMEM;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		t->nfindings = i + 1;
+		rc = baseline_scan_finding(target, domain, &findings[i], &t->findings[i]);
+	}
+	return rc;
 }
 
 static int baseline_scan_target(const struct target_result *src, struct baseline_target *t)
@@ -497,30 +566,35 @@ static int baseline_scan_target(const struct target_result *src, struct baseline
 	    !baseline_scan_text(src->address, &t->address))
 		return SA_ERROR_NOMEM;
 	int rc = baseline_scan_facts(src, t);
-	if (rc == 0 && src->nfindings > 0) {
-		t->findings = calloc(src->nfindings, sizeof(*t->findings));
-		if (t->findings == NULL)
-			return SA_ERROR_NOMEM;
-	}
-	for (size_t i = 0; rc == 0 && i < src->nfindings; i++) {
-		t->nfindings = i + 1;
-		rc = baseline_scan_finding(src, &src->findings[i], &t->findings[i]);
-	}
-	return rc;
+	return rc == 0 ? baseline_scan_findings(src, NULL, src->findings, src->nfindings, t) : rc;
+}
+
+static int baseline_scan_domain(const struct domain_result *src, struct baseline_target *t)
+{
+	t->domain = true;
+	t->completed = src->route != DOMAIN_ROUTE_FAILED;
+	if (!baseline_scan_text(src->domain, &t->host))
+		return SA_ERROR_NOMEM;
+	return baseline_scan_findings(NULL, src, src->findings.items, src->findings.n, t);
 }
 
 int baseline_from_scan(struct baseline_report *r, const struct scan_result *scan)
 {
 	*r = (struct baseline_report){.ntargets = 0};
-	if (scan->ntargets == 0)
+	size_t n = scan->ntargets;
+	if (n + scan->ndomains == 0)
 		return 0;
-	r->targets = calloc(scan->ntargets, sizeof(*r->targets));
+	r->targets = calloc(n + scan->ndomains, sizeof(*r->targets));
 	if (r->targets == NULL)
 		return SA_ERROR_NOMEM;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < scan->ntargets; i++) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		r->ntargets = i + 1;
 		rc = baseline_scan_target(scan->targets[i], &r->targets[i]);
+	}
+	for (size_t i = 0; rc == 0 && i < scan->ndomains; i++) {
+		r->ntargets = n + i + 1;
+		rc = baseline_scan_domain(scan->domains[i], &r->targets[n + i]);
 	}
 	if (rc != 0)
 		baseline_report_free(r);
@@ -564,6 +638,8 @@ static int baseline_compare_service(const void *a, const void *b)
 {
 	const struct baseline_target *x = *(const struct baseline_target *const *)a;
 	const struct baseline_target *y = *(const struct baseline_target *const *)b;
+	if (x->domain != y->domain)
+		return (int)x->domain - (int)y->domain;
 	int c = strcmp(x->host, y->host);
 	return c != 0 ? c : (int)x->port - (int)y->port;
 }
@@ -790,6 +866,16 @@ int baseline_run_compare(struct baseline_run *run, const struct scan_result *sca
 	if (rc == 0)
 		rc = baseline_compare(&run->diff, &run->old, &run->cur);
 	return rc;
+}
+
+const char *baseline_run_mta_sts_id(const struct baseline_run *run, const char *domain)
+{
+	for (size_t i = 0; run->active && i < run->old.ntargets; i++) {
+		const struct baseline_target *t = &run->old.targets[i];
+		if (t->domain && strcmp(t->host, domain) == 0)
+			return t->mta_sts_id;
+	}
+	return NULL;
 }
 
 const struct baseline_diff *baseline_run_diff(const struct baseline_run *run)

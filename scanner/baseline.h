@@ -16,7 +16,9 @@
  *	host and port were scanned again and completed; when they were not
  *	scanned or failed now, nothing is known about it, and the target is
  *	listed as UNVERIFIED instead. Host facts are compared for targets
- *	that completed both times.
+ *	that completed both times. Domains (domain mode) are compared the
+ *	same way, as targets flagged domain (a failed lookup is "not
+ *	completed").
  *
  *	A struct baseline_diff borrows from both reports: free it first.
  *
@@ -66,11 +68,13 @@ struct baseline_finding {
 };
 
 struct baseline_target {
+	bool domain;   /* a mail domain (domain mode): host is the domain, port 0, no facts */
 	char *host;
 	char *address; /* NULL when unresolved */
 	uint16_t port;
 	bool completed;
 	char *facts[BASELINE_FACT_COUNT]; /* escaped text; NULL when not observed */
+	char *mta_sts_id; /* domain: the id of its _mta-sts record then; NULL without */
 	struct baseline_finding *findings;
 	size_t nfindings;
 };
@@ -139,6 +143,9 @@ int baseline_run_open(struct baseline_run *run, const char *path, char *err, siz
 
 /* Compares the sorted scan with the baseline; 0 or SA_ERROR_NOMEM. */
 int baseline_run_compare(struct baseline_run *run, const struct scan_result *scan);
+
+/* The MTA-STS policy id the baseline saw for domain, or NULL (no baseline, no such domain, no id). */
+const char *baseline_run_mta_sts_id(const struct baseline_run *run, const char *domain);
 
 /* The comparison (empty before baseline_run_compare), or NULL without a baseline. */
 const struct baseline_diff *baseline_run_diff(const struct baseline_run *run);

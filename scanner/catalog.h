@@ -105,6 +105,9 @@ enum finding_severity {
 	X(DNS_MX_IP_LITERAL, "SMTP-DNS-051")                                                       \
 	X(DNS_MX_NO_FCRDNS, "SMTP-DNS-052")                                                        \
 	X(DNS_MX_BANNER_MISMATCH, "SMTP-DNS-053")                                                  \
+	X(DNS_MX_IMPLICIT, "SMTP-DNS-054")                                                         \
+	X(DNS_MX_NULL, "SMTP-DNS-055")                                                             \
+	X(DNS_MX_UNRESOLVABLE, "SMTP-DNS-056")                                                     \
 	X(PASSIVE_CLEARTEXT_CREDENTIALS, "SMTP-PASSIVE-001")                                       \
 	X(PASSIVE_AUTH_ADVERTISED_CLEARTEXT, "SMTP-PASSIVE-002")                                   \
 	X(PASSIVE_CLIENT_IGNORED_STARTTLS, "SMTP-PASSIVE-003")                                     \

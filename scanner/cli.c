@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "credential.h"
+#include "dns.h"
 #include "passive.h"
 #include "probe_registry.h"
 #include "sa_error.h"
@@ -37,6 +39,11 @@ enum cli_option {
 	OPT_ALL_ADDRESSES,
 	OPT_SHARD,
 	OPT_RESUME,
+	OPT_DOMAIN,
+	OPT_DOMAINS,
+	OPT_RESOLVER,
+	OPT_MTA_STS_PORT,
+	OPT_MX_PORT,
 	OPT_PER_HOST,
 	OPT_RATE,
 	OPT_HOST_RATE,
@@ -78,6 +85,11 @@ static const struct option cli_options[] = {
 	{"all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"resume", required_argument, NULL, OPT_RESUME},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"domains", required_argument, NULL, OPT_DOMAINS},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"mta-sts-port", required_argument, NULL, OPT_MTA_STS_PORT},
+	{"mx-port", required_argument, NULL, OPT_MX_PORT},
 	{"concurrency", required_argument, NULL, 'c'},
 	{"per-host", required_argument, NULL, OPT_PER_HOST},
 	{"rate", required_argument, NULL, OPT_RATE},
@@ -138,6 +150,16 @@ static const char cli_usage_text[] =
 	"                           and port) by a stable hash; the N shards together are the scan\n"
 	"      --resume STATE       record each finished target in the file STATE; run again with the\n"
 	"                           same STATE, targets and options to skip what is done there\n"
+	"\n"
+	"Domains (their MX hosts are scanned on every address; DNS posture is checked):\n"
+	"      --domain NAME        audit the mail domain NAME: MX, SPF, DMARC, MTA-STS, TLS-RPT,\n"
+	"                           DANE, reverse DNS (repeatable; implies --all-addresses)\n"
+	"      --domains FILE       read mail domains from FILE ('-' = stdin), one per line\n"
+	"      --resolver LIST      DNS servers HOST[:PORT],... instead of /etc/resolv.conf; DNSSEC\n"
+	"                           status is the AD bit of these servers, so use a validating one\n"
+	"      --mta-sts-port PORT  port of the MTA-STS policy servers (default 443)\n"
+	"      --mx-port PORT       port to scan MX hosts on (default 25; for labs and forwarded\n"
+	"                           ports: TLSA records are still looked up at _25._tcp)\n"
 	"\n"
 	"Engine:\n"
 	"  -c, --concurrency N      sessions at once over all hosts (default 256)\n"
@@ -540,6 +562,32 @@ static enum cli_status cli_set_shard(struct scan_options *opt, FILE *err, const 
 	return CLI_RUN;
 }
 
+static enum cli_status cli_set_domain_option(struct scan_options *opt, FILE *err, int code,
+					     const char *arg)
+{
+	char msg[512];
+	int rc = 0;
+	switch (code) {
+	case OPT_DOMAIN:
+		rc = domain_list_add(&opt->domains, arg, "--domain", msg, sizeof(msg));
+		break;
+	case OPT_DOMAINS:
+		rc = domain_list_add_file(&opt->domains, arg, msg, sizeof(msg));
+		break;
+	case OPT_RESOLVER:
+		if (dns_servers_check(arg, msg, sizeof(msg)) != 0)
+			return cli_fail(err, "--resolver: %s", msg);
+		opt->resolver = arg;
+		return CLI_RUN;
+	default:
+		assert(!"not a domain option");
+	}
+	if (rc != 0)
+		return cli_fail(err, "%s", msg);
+	opt->all_addresses = true;
+	return CLI_RUN;
+}
+
 static void cli_usage(FILE *out)
 {
 	size_t n;
@@ -582,6 +630,17 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 		return cli_set_shard(opt, err, arg);
 	case OPT_RESUME:
 		opt->resume_path = arg;
+		return CLI_RUN;
+	case OPT_DOMAIN:
+	case OPT_DOMAINS:
+	case OPT_RESOLVER:
+		return cli_set_domain_option(opt, err, code, arg);
+	case OPT_MTA_STS_PORT:
+	case OPT_MX_PORT:
+		if (!cli_uint(arg, 1, 65535, &ul))
+			return cli_fail(err, "--%s: '%s' is not a port (1-65535)",
+					cli_option_name(code), arg);
+		*(code == OPT_MX_PORT ? &opt->mx_port : &opt->mta_sts_port) = (uint16_t)ul;
 		return CLI_RUN;
 	case 'c':
 		return cli_set_uint(err, code, arg, 1, 100000, &opt->concurrency);
@@ -676,7 +735,7 @@ static enum cli_status cli_add_targets(struct scan_options *opt, int argc, char 
 	for (int i = optind; i < argc; i++)
 		if (target_list_add(&opt->targets, argv[i], "argument", msg, sizeof(msg)) != 0)
 			return cli_fail(err, "%s", msg);
-	if (opt->targets.nspecs == 0)
+	if (opt->targets.nspecs == 0 && opt->domains.n == 0)
 		return cli_fail(err, "no targets given");
 	uint64_t total;
 	if (target_list_check(&opt->targets, opt->max_targets, &total, msg, sizeof(msg)) != 0)

@@ -4,9 +4,9 @@
  *
  * DESCRIPTION
  *	See merge.h. Inputs are read one at a time; only their rebuilt
- *	targets are kept, in one struct scan_result that is then written
- *	like a finished scan: begin(), target() for each target (for the
- *	writers that stream), end().
+ *	targets and domains are kept, in one struct scan_result that is
+ *	then written like a finished scan: begin(), target() for each
+ *	target (for the writers that stream), end().
  */
 #include "merge.h"
 
@@ -224,6 +224,38 @@ static int merge_targets(struct merge *m, const char *input, const json_t *targe
 	return 0;
 }
 
+static bool merge_has_domain(const struct merge *m, const char *name)
+{
+	for (size_t i = 0; i < m->scan.ndomains; i++)
+		if (strcmp(m->scan.domains[i]->domain, name) == 0)
+			return true;
+	return false;
+}
+
+/* Every shard expands every --domain: a domain already taken from an earlier input is skipped. */
+static int merge_domains(struct merge *m, const char *input, const json_t *domains)
+{
+	size_t i;
+	const json_t *obj;
+	char err[512];
+	json_array_foreach(domains, i, obj)
+	{
+		struct domain_result *d;
+		int rc = result_json_load_domain(obj, &d, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "smtp-audit merge: %s: domains[%zu].%s\n", input, i, err);
+			return rc;
+		}
+		if (merge_has_domain(m, d->domain))
+			domain_result_free(d);
+		else if ((rc = scan_result_add_domain(&m->scan, d)) != 0)
+			domain_result_free(d);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int merge_input(struct merge *m, const char *input)
 {
 	char err[512];
@@ -243,6 +275,8 @@ static int merge_input(struct merge *m, const char *input)
 	rc = merge_note_scan(m, input, doc);
 	if (rc == 0)
 		rc = merge_note_settings(m, input, doc);
+	if (rc == 0)
+		rc = merge_domains(m, input, json_object_get(doc, "domains"));
 	if (rc == 0)
 		rc = merge_targets(m, input, json_object_get(doc, "targets"));
 	json_decref(doc);

@@ -18,7 +18,11 @@
  *
  *	Shards are disjoint, so a target (host, address, port) found in two
  *	inputs means an input was given twice or is from another scan: that
- *	is an error, not something to guess about. Inputs from a different
+ *	is an error, not something to guess about. Domains (domain mode)
+ *	are different: every shard resolves every --domain, so a domain is
+ *	taken from the first input that has it and its copies in the other
+ *	inputs (the same lookups, made at the same time) are skipped.
+ *	Inputs from a different
  *	smtp-audit version or that ran a different probe set are merged with
  *	a warning on stderr, as is an input from an interrupted scan.
  *

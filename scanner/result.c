@@ -62,8 +62,18 @@ const char *verdict_name(enum verdict v)
 
 /* ---- TLS facts ---- */
 
+void tls_facts_drop_chain(struct tls_facts *t)
+{
+	for (size_t i = 0; i < t->nchain_der; i++)
+		free(t->chain_der[i].der);
+	free(t->chain_der);
+	t->chain_der = NULL;
+	t->nchain_der = 0;
+}
+
 void tls_facts_free(struct tls_facts *t)
 {
+	tls_facts_drop_chain(t);
 	free(t->version);
 	free(t->ciphersuite);
 	free(t->subject);
@@ -105,6 +115,24 @@ static bool result_copy_sans(struct tls_facts *dst, const struct tls_facts *src)
 	return ok;
 }
 
+static bool result_copy_chain(struct tls_facts *dst, const struct tls_facts *src)
+{
+	if (src->nchain_der == 0)
+		return true;
+	dst->chain_der = calloc(src->nchain_der, sizeof(*dst->chain_der));
+	if (dst->chain_der == NULL)
+		return false;
+	for (size_t i = 0; i < src->nchain_der; i++) {
+		dst->chain_der[i].der = malloc(src->chain_der[i].len);
+		if (dst->chain_der[i].der == NULL)
+			return false;
+		memcpy(dst->chain_der[i].der, src->chain_der[i].der, src->chain_der[i].len);
+		dst->chain_der[i].len = src->chain_der[i].len;
+		dst->nchain_der = i + 1;
+	}
+	return true;
+}
+
 int tls_facts_copy(struct tls_facts *dst, const struct tls_facts *src)
 {
 	bool ok = true;
@@ -119,7 +147,9 @@ int tls_facts_copy(struct tls_facts *dst, const struct tls_facts *src)
 	dst->verify_detail = result_strdup_opt(src->verify_detail, &ok);
 	dst->sans = NULL;
 	dst->nsans = 0;
-	if (!ok || !result_copy_sans(dst, src)) {
+	dst->chain_der = NULL;
+	dst->nchain_der = 0;
+	if (!ok || !result_copy_sans(dst, src) || !result_copy_chain(dst, src)) {
 		tls_facts_free(dst);
 		return SA_ERROR_NOMEM;
 	}
@@ -171,6 +201,9 @@ void target_result_free(struct target_result *t)
 	for (size_t i = 0; i < t->nfindings; i++)
 		finding_free(&t->findings[i]);
 	free(t->findings);
+	for (size_t i = 0; i < t->ndomains; i++)
+		free(t->domains[i]);
+	free(t->domains);
 	free(t);
 }
 
@@ -186,6 +219,26 @@ int target_result_take_finding(struct target_result *t, struct finding *f)
 	}
 	t->findings[t->nfindings++] = *f;
 	*f = (struct finding){0};
+	return 0;
+}
+
+int target_result_add_domain(struct target_result *t, const char *domain)
+{
+	size_t at = 0;
+	while (at < t->ndomains && strcmp(t->domains[at], domain) < 0)
+		at++;
+	if (at < t->ndomains && strcmp(t->domains[at], domain) == 0)
+		return 0;
+	char **grown = reallocarray(t->domains, t->ndomains + 1, sizeof(*grown));
+	if (grown == NULL)
+		return SA_ERROR_NOMEM;
+	t->domains = grown;
+	char *copy = strdup(domain);
+	if (copy == NULL)
+		return SA_ERROR_NOMEM;
+	memmove(&t->domains[at + 1], &t->domains[at], (t->ndomains - at) * sizeof(*t->domains));
+	t->domains[at] = copy;
+	t->ndomains++;
 	return 0;
 }
 
@@ -212,6 +265,9 @@ void scan_result_free(struct scan_result *s)
 	for (size_t i = 0; i < s->ntargets; i++)
 		target_result_free(s->targets[i]);
 	free(s->targets);
+	for (size_t i = 0; i < s->ndomains; i++)
+		domain_result_free(s->domains[i]);
+	free(s->domains);
 	*s = (struct scan_result){0};
 }
 
@@ -226,6 +282,20 @@ int scan_result_add(struct scan_result *s, struct target_result *t)
 		s->targets_cap = cap;
 	}
 	s->targets[s->ntargets++] = t;
+	return 0;
+}
+
+int scan_result_add_domain(struct scan_result *s, struct domain_result *d)
+{
+	if (s->ndomains == s->domains_cap) {
+		size_t cap = s->domains_cap == 0 ? RESULT_FIRST_CAP : 2 * s->domains_cap;
+		struct domain_result **grown = reallocarray(s->domains, cap, sizeof(*grown));
+		if (grown == NULL)
+			return SA_ERROR_NOMEM;
+		s->domains = grown;
+		s->domains_cap = cap;
+	}
+	s->domains[s->ndomains++] = d;
 	return 0;
 }
 
@@ -323,18 +393,24 @@ static int result_compare_probes(const void *pa, const void *pb)
 	return strcmp(a->probe, b->probe);
 }
 
+static void result_sort_findings(struct finding *findings, size_t n)
+{
+	if (n > 1)
+		qsort(findings, n, sizeof(*findings), result_compare_findings);
+}
+
 void scan_result_sort(struct scan_result *s)
 {
 	if (s->ntargets > 1)
 		qsort(s->targets, s->ntargets, sizeof(*s->targets), result_compare_targets);
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target_result *t = s->targets[i];
-		if (t->nfindings > 1)
-			qsort(t->findings, t->nfindings, sizeof(*t->findings),
-			      result_compare_findings);
+		result_sort_findings(t->findings, t->nfindings);
 		if (t->nprobes > 1)
 			qsort(t->probes, t->nprobes, sizeof(*t->probes), result_compare_probes);
 	}
+	for (size_t i = 0; i < s->ndomains; i++)
+		result_sort_findings(s->domains[i]->findings.items, s->domains[i]->findings.n);
 }
 
 size_t scan_result_count_at_least(const struct scan_result *s, enum finding_severity min)
@@ -354,6 +430,11 @@ void scan_result_count_by_severity(const struct scan_result *s, size_t counts[])
 		const struct target_result *t = s->targets[i];
 		for (size_t j = 0; j < t->nfindings; j++)
 			counts[finding_severity(&t->findings[j])]++;
+	}
+	for (size_t i = 0; i < s->ndomains; i++) {
+		const struct dns_findings *f = &s->domains[i]->findings;
+		for (size_t j = 0; j < f->n; j++)
+			counts[finding_severity(&f->items[j])]++;
 	}
 }
 
@@ -385,15 +466,12 @@ int scan_result_worst(const struct scan_result *s)
 	return -1;
 }
 
-int result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
-		       size_t buflen)
+/* The first RESULT_FINGERPRINT_DIGITS hex digits of the SHA-256 of key (n bytes, or -1: no memory). */
+static int result_fingerprint_of(char *key, int n, char *buf, size_t buflen)
 {
 	assert(buflen > RESULT_FINGERPRINT_DIGITS);
 	(void)buflen; /* only the assertion reads it */
-	char *key = NULL;
 	buf[0] = '\0';
-	int n = asprintf(&key, "%s|%u|%s|%s", t->host, (unsigned)t->port,
-	                 catalog_get(f->id)->public_id, f->variant != NULL ? f->variant : "");
 	if (n < 0)
 		return SA_ERROR_NOMEM;
 	char hex[65];
@@ -402,4 +480,22 @@ int result_fingerprint(const struct target_result *t, const struct finding *f, c
 	memcpy(buf, hex, RESULT_FINGERPRINT_DIGITS);
 	buf[RESULT_FINGERPRINT_DIGITS] = '\0';
 	return 0;
+}
+
+int result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
+		       size_t buflen)
+{
+	char *key = NULL;
+	int n = asprintf(&key, "%s|%u|%s|%s", t->host, (unsigned)t->port,
+	                 catalog_get(f->id)->public_id, f->variant != NULL ? f->variant : "");
+	return result_fingerprint_of(key, n, buf, buflen);
+}
+
+int result_domain_fingerprint(const struct domain_result *d, const struct finding *f, char *buf,
+			      size_t buflen)
+{
+	char *key = NULL;
+	int n = asprintf(&key, "domain:%s|%s|%s", d->domain, catalog_get(f->id)->public_id,
+	                 f->variant != NULL ? f->variant : "");
+	return result_fingerprint_of(key, n, buf, buflen);
 }

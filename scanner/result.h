@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain_result.h"
 #include "finding.h"
 #include "mta.h"
 #include "smtp_caps.h"
@@ -61,6 +62,12 @@ enum verdict {
 const char *outcome_name(enum outcome o);
 const char *verdict_name(enum verdict v);
 
+/* One certificate as the server sent it. */
+struct tls_der {
+	unsigned char *der;
+	size_t len;
+};
+
 struct tls_facts {
 	char *version;            /* "TLSv1.2" */
 	char *ciphersuite;        /* mbedTLS/IANA suite name */
@@ -83,9 +90,14 @@ struct tls_facts {
 	bool name_checked;        /* a host name was scanned, so the name could be checked */
 	bool name_matches;        /* leaf valid for that name */
 	char *verify_detail;      /* why verification failed; NULL when trusted */
+	struct tls_der *chain_der; /* the chain as presented, leaf first, only when the TLS
+				      context keeps it (tls_ctx_keep_chain: domain mode's DANE check) */
+	size_t nchain_der;
 };
 
 void tls_facts_free(struct tls_facts *t);
+/* Frees only the kept chain (once DANE has judged it). */
+void tls_facts_drop_chain(struct tls_facts *t);
 int tls_facts_copy(struct tls_facts *dst, const struct tls_facts *src);
 
 struct probe_record {
@@ -118,6 +130,8 @@ struct target_result {
 	size_t nprobes;
 	struct finding *findings;
 	size_t nfindings, findings_cap;
+	char **domains;           /* domain mode: the domains this host is an MX of, sorted */
+	size_t ndomains;
 
 	int64_t started_ms, finished_ms; /* Unix milliseconds */
 };
@@ -136,6 +150,8 @@ struct scan_result {
 	struct target_result **targets; /* the targets kept (scan_result_add) */
 	size_t ntargets, targets_cap;
 	struct scan_tally dropped;      /* the targets counted and freed (scan_result_drop) */
+	struct domain_result **domains; /* domain mode: one per --domain, in the order given */
+	size_t ndomains, domains_cap;
 };
 
 /* A zeroed target owning copies of host/address (outcome OUTCOME_COMPLETED until set). */
@@ -148,6 +164,9 @@ int target_result_take_finding(struct target_result *t, struct finding *f);
 
 /* Worst finding severity, or -1 without findings. */
 int target_result_worst(const struct target_result *t);
+
+/* Records that t is an MX host of domain (copied; kept sorted, no duplicates). */
+int target_result_add_domain(struct target_result *t, const char *domain);
 
 void scan_result_init(struct scan_result *s);
 void scan_result_free(struct scan_result *s);
@@ -162,13 +181,16 @@ int scan_result_add(struct scan_result *s, struct target_result *t);
  */
 void scan_result_drop(struct scan_result *s, struct target_result *t);
 
+/* Appends a domain's result; the scan owns it. Domain findings count like target findings. */
+int scan_result_add_domain(struct scan_result *s, struct domain_result *d);
+
 /*
  * Sorts targets (host, address, port numerically) and each target's
  * findings (finding_compare) and probes (by name), for deterministic output.
  */
 void scan_result_sort(struct scan_result *s);
 
-/* Number of findings at or above min. */
+/* Number of findings at or above min, of targets and domains. */
 size_t scan_result_count_at_least(const struct scan_result *s, enum finding_severity min);
 
 /* Findings per severity, into counts[SEVERITY_COUNT]. */
@@ -194,5 +216,12 @@ int scan_result_worst(const struct scan_result *s);
  */
 int result_fingerprint(const struct target_result *t, const struct finding *f, char *buf,
 			size_t buflen);
+
+/*
+ * The same for a finding of a domain (domain mode): the SHA-256 of
+ * "domain:DOMAIN|public_id|variant", so it never equals a target's.
+ */
+int result_domain_fingerprint(const struct domain_result *d, const struct finding *f, char *buf,
+			      size_t buflen);
 
 #endif

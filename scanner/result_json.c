@@ -503,6 +503,23 @@ static int result_json_findings(struct result_json_ctx *c, const json_t *array,
 	return 0;
 }
 
+/* Domain mode: the domains the target is an MX host of; absent in a plain scan's report. */
+static int result_json_target_domains(struct result_json_ctx *c, const json_t *obj,
+                                      struct target_result *t)
+{
+	if (json_object_get(obj, "domains") == NULL)
+		return 0;
+	char **names = NULL;
+	size_t n = 0;
+	int rc = result_json_text_list(c, obj, "domains", &names, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = target_result_add_domain(t, names[i]);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
 static int result_json_software(struct result_json_ctx *c, const json_t *obj, struct mta_guess *g)
 {
 	int mta;
@@ -555,6 +572,8 @@ static int result_json_facts(struct result_json_ctx *c, const json_t *obj, struc
 	if (rc == 0)
 		rc = result_json_findings(c, json_object_get(obj, "findings"), t);
 	if (rc == 0)
+		rc = result_json_target_domains(c, obj, t);
+	if (rc == 0)
 		t->outcome = (enum outcome)outcome;
 	return rc;
 }
@@ -589,5 +608,147 @@ int result_json_load(const json_t *obj, struct target_result **out, char *err, s
 		return rc;
 	}
 	*out = t;
+	return 0;
+}
+
+/* ---- domains ---- */
+
+static const char *result_json_route_name(int i)
+{
+	return domain_route_name((enum domain_route)i);
+}
+
+static int result_json_mx_host(struct result_json_ctx *c, const json_t *obj,
+                               struct domain_result *d)
+{
+	if (!json_is_object(obj))
+		return result_json_fail(c, "mx", "not an object");
+	uint64_t preference = 0;
+	char *host = NULL, **addresses = NULL;
+	size_t naddresses = 0;
+	int rc = result_json_count(c, obj, "preference", 65535, &preference);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "host", false, &host);
+	if (rc == 0)
+		rc = result_json_text_list(c, obj, "addresses", &addresses, &naddresses);
+	if (rc == 0)
+		rc = domain_result_add_mx(d, (unsigned)preference, host);
+	struct domain_mx *mx = rc == 0 ? &d->mx[d->nmx - 1] : NULL;
+	for (size_t i = 0; rc == 0 && i < naddresses; i++)
+		rc = domain_mx_add_address(mx, addresses[i]);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "error", true, &mx->error);
+	for (size_t i = 0; i < naddresses; i++)
+		free(addresses[i]);
+	free(addresses);
+	free(host);
+	return rc;
+}
+
+static int result_json_record(struct result_json_ctx *c, const json_t *obj, struct domain_result *d)
+{
+	if (!json_is_object(obj))
+		return result_json_fail(c, "records", "not an object");
+	char *name = NULL, *type = NULL, *text = NULL;
+	int rc = result_json_text(c, obj, "name", false, &name);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "type", false, &type);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "text", false, &text);
+	if (rc == 0)
+		rc = domain_result_add_record(d, name, type, text);
+	free(name);
+	free(type);
+	free(text);
+	return rc;
+}
+
+static int result_json_domain_finding(struct result_json_ctx *c, const json_t *obj,
+                                      struct domain_result *d)
+{
+	struct finding f = {.variant = NULL};
+	int rc = result_json_finding(c, obj, &f);
+	if (rc == 0)
+		rc = dns_findings_take(&d->findings, &f);
+	finding_free(&f);
+	return rc;
+}
+
+/* Each object of array key through load, with "key[i]" as the place in messages. */
+static int result_json_each(struct result_json_ctx *c, const json_t *obj, const char *key,
+                            int (*load)(struct result_json_ctx *, const json_t *,
+                                        struct domain_result *),
+                            struct domain_result *d)
+{
+	const json_t *array = json_object_get(obj, key);
+	if (!json_is_array(array))
+		return result_json_fail(c, key, "not an array");
+	size_t i;
+	const json_t *item;
+	char where[48];
+	json_array_foreach(array, i, item)
+	{
+		snprintf(where, sizeof(where), "%s[%zu]", key, i);
+		struct result_json_ctx sub = {.err = c->err, .errlen = c->errlen, .where = where};
+		int rc = load(&sub, item, d);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int result_json_domain_facts(struct result_json_ctx *c, const json_t *obj,
+                                    struct domain_result *d)
+{
+	int route;
+	uint64_t dropped = 0;
+	int rc =
+	    result_json_enum(c, obj, "route", DOMAIN_ROUTE_COUNT, result_json_route_name, &route);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "error", true, &d->error);
+	if (rc == 0)
+		rc = result_json_bool(c, obj, "dnssec", &d->dnssec);
+	if (rc == 0)
+		rc = result_json_time_member(c, obj, "started", &d->started_ms);
+	if (rc == 0)
+		rc = result_json_time_member(c, obj, "finished", &d->finished_ms);
+	if (rc == 0)
+		rc = result_json_each(c, obj, "mx", result_json_mx_host, d);
+	if (rc == 0)
+		rc = result_json_each(c, obj, "records", result_json_record, d);
+	if (rc == 0)
+		rc = result_json_text(c, obj, "mta_sts_id", true, &d->mta_sts_id);
+	if (rc == 0)
+		rc = result_json_each(c, obj, "findings", result_json_domain_finding, d);
+	if (rc == 0)
+		rc = result_json_count(c, obj, "findings_dropped", SIZE_MAX, &dropped);
+	if (rc == 0) {
+		d->route = (enum domain_route)route;
+		d->findings.dropped += (size_t)dropped;
+	}
+	return rc;
+}
+
+int result_json_load_domain(const json_t *obj, struct domain_result **out, char *err, size_t errlen)
+{
+	struct result_json_ctx c = {.err = err, .errlen = errlen, .where = ""};
+	char *name = NULL;
+	*out = NULL;
+	if (!json_is_object(obj))
+		return result_json_fail(&c, "domain", "not an object");
+	int rc = result_json_text(&c, obj, "domain", false, &name);
+	if (rc == 0 && name[0] == '\0')
+		rc = result_json_fail(&c, "domain", "empty");
+	struct domain_result *d = NULL;
+	if (rc == 0) {
+		d = domain_result_new(name);
+		rc = d == NULL ? SA_ERROR_NOMEM : result_json_domain_facts(&c, obj, d);
+	}
+	free(name);
+	if (rc != 0) {
+		domain_result_free(d);
+		return rc;
+	}
+	*out = d;
 	return 0;
 }

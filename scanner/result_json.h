@@ -8,7 +8,10 @@
  *	itself, so there is one serializer. result_json_load() rebuilds a
  *	struct target_result from such an object, for --resume and
  *	"smtp-audit merge": every report format can then be written from
- *	it as if the target had been scanned in this run.
+ *	it as if the target had been scanned in this run. A target's
+ *	"domains" (domain mode) are read back when present.
+ *	result_json_load_domain() does the same for an element of the
+ *	report's "domains".
  *
  *	Server text in the report is escape_visible() text; loading
  *	reverses the escaping, so writing the loaded result escapes it
@@ -36,6 +39,13 @@ json_t *result_json_target(const struct target_result *t);
 
 /* A new target result from a report's target object. */
 int result_json_load(const json_t *obj, struct target_result **out, char *err, size_t errlen);
+
+/*
+ * Domain mode: a new domain result from an element of the report's
+ * "domains" (the JSON writer's form, read the same way as a target).
+ */
+int result_json_load_domain(const json_t *obj, struct domain_result **out, char *err,
+                            size_t errlen);
 
 /* escape_visible() reversed into a new string; SA_ERROR_PARSE for a bad escape or a NUL byte. */
 int result_json_unescape(const char *s, char **out);

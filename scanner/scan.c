@@ -17,6 +17,7 @@
 #include "baseline.h"
 #include "cli.h"
 #include "dns.h"
+#include "domain_scan.h"
 #include "partial_scan.h"
 #include "progress.h"
 #include "sa_error.h"
@@ -57,12 +58,21 @@ static bool scan_use_color(const struct scan_options *opt, FILE *out)
 	return opt->out_path == NULL && isatty(fileno(out)) && (no_color == NULL || !*no_color);
 }
 
+/* Some target reached SMTP, or some domain's DNS could be read. */
+static bool scan_audited_anything(const struct scan_result *result)
+{
+	for (size_t i = 0; i < result->ndomains; i++)
+		if (result->domains[i]->route != DOMAIN_ROUTE_FAILED)
+			return true;
+	return scan_result_any_completed(result);
+}
+
 static int scan_exit_code(const struct scan_options *opt, const struct scan_result *result,
 			  const struct baseline_diff *diff)
 {
 	if (result->interrupted)
 		return CLI_EXIT_INTERRUPTED;
-	if (!scan_result_any_completed(result))
+	if (!scan_audited_anything(result))
 		return CLI_EXIT_NO_TARGET;
 	size_t failing = opt->fail_on_new ? baseline_count_new_at_least(diff, opt->fail_on)
 					  : scan_result_count_at_least(result, opt->fail_on);
@@ -110,39 +120,97 @@ static void scan_watch_signals(uv_loop_t *loop, uv_signal_t sig[2], struct sched
 	}
 }
 
-static int scan_loop(const struct scan_options *opt, struct tls_ctx *tls,
-		     struct scan_result *result, const struct report_options *ropt)
+/* The loop and the resolver, shared by the domain phase and the scan. */
+struct scan_engine {
+	uv_loop_t loop;
+	struct dns *dns;
+};
+
+static int scan_engine_open(struct scan_engine *e, const struct scan_options *opt, char *err,
+			    size_t errlen)
+{
+	if (uv_loop_init(&e->loop) != 0) {
+		snprintf(err, errlen, "cannot start the event loop");
+		return SA_ERROR_NOMEM;
+	}
+	int rc = dns_new(&e->dns, &e->loop, err, errlen);
+	if (rc == 0 && opt->resolver != NULL)
+		rc = dns_set_servers(e->dns, opt->resolver, err, errlen);
+	if (rc != 0 && e->dns != NULL) {
+		dns_close(e->dns);
+		e->dns = NULL;
+	}
+	if (rc != 0) {
+		uv_run(&e->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&e->loop);
+	}
+	return rc;
+}
+
+static void scan_engine_close(struct scan_engine *e)
+{
+	dns_close(e->dns);
+	uv_run(&e->loop, UV_RUN_DEFAULT); /* lets close callbacks run */
+	uv_loop_close(&e->loop);
+}
+
+/* The policy id of the domain in the --baseline report, for SMTP-DNS-027. */
+static const char *scan_previous_sts_id(const void *arg, const char *domain)
+{
+	return baseline_run_mta_sts_id(arg, domain);
+}
+
+/*
+ * Domain mode's DNS phase: the domains' results go into result, their MX
+ * hosts into the target list (port 25 or --mx-port), before the report begins.
+ */
+static int scan_domains(struct scan_engine *e, struct scan_options *opt, struct tls_ctx *tls,
+			const struct baseline_run *base, struct scan_result *result,
+			struct domain_scan **ds)
+{
+	const struct domain_scan_config cfg = {
+		.domains = opt->domains.names,
+		.ndomains = opt->domains.n,
+		.mta_sts_port = opt->mta_sts_port,
+		.mx_port = opt->mx_port,
+		.previous_sts_id = scan_previous_sts_id,
+		.previous_arg = base,
+		.https_timeout_ms = opt->timeouts.connect_ms + opt->timeouts.reply_ms,
+	};
+	int rc = domain_scan_run(&e->loop, e->dns, tls, &cfg, result, ds);
+	const char *host;
+	for (size_t i = 0; rc == 0 && (host = domain_scan_host_at(*ds, i)) != NULL; i++) {
+		char text[300], msg[512];
+		snprintf(text, sizeof(text), "%s:%u", host, opt->mx_port);
+		rc = target_list_add(&opt->targets, text, "MX host", msg, sizeof(msg));
+	}
+	return rc;
+}
+
+static int scan_loop(struct scan_engine *e, const struct scan_options *opt, struct tls_ctx *tls,
+		     struct scan_result *result, const struct report_options *ropt,
+		     struct domain_scan *ds)
 {
 	uv_signal_t sig[2];
 	struct progress progress = {.running = false};
-	uv_loop_t loop;
-	struct dns *dns = NULL;
-	char err[256];
 	struct scheduler *sched = malloc(sizeof(*sched));
-	if (sched == NULL || uv_loop_init(&loop) != 0) {
-		free(sched);
+	if (sched == NULL)
 		return SA_ERROR_NOMEM;
-	}
-	int rc = dns_new(&dns, &loop, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "smtp-audit: %s\n", err);
-	} else {
-		scheduler_init(sched, &loop, opt, tls, dns, result, ropt);
-		scan_watch_signals(&loop, sig, sched);
-		if (scan_show_progress(opt))
-			progress_start(&progress, &loop, result,
-				       target_list_estimate(&opt->targets, opt->nports), stderr);
-		scheduler_start(sched);
-		uv_run(&loop, UV_RUN_DEFAULT);
-		progress_stop(&progress);
-		rc = sched->report_error;
-		for (int i = 0; i < 2; i++)
-			uv_close((uv_handle_t *)&sig[i], NULL);
-		scheduler_close(sched);
-		dns_close(dns);
-	}
-	uv_run(&loop, UV_RUN_DEFAULT); /* lets close callbacks run */
-	uv_loop_close(&loop);
+	scheduler_init(sched, &e->loop, opt, tls, e->dns, result, ropt);
+	if (ds != NULL)
+		scheduler_set_finish_hook(sched, domain_scan_finish_target, ds);
+	scan_watch_signals(&e->loop, sig, sched);
+	if (scan_show_progress(opt))
+		progress_start(&progress, &e->loop, result,
+			       target_list_estimate(&opt->targets, opt->nports), stderr);
+	scheduler_start(sched);
+	uv_run(&e->loop, UV_RUN_DEFAULT);
+	progress_stop(&progress);
+	int rc = sched->report_error;
+	for (int i = 0; i < 2; i++)
+		uv_close((uv_handle_t *)&sig[i], NULL);
+	scheduler_close(sched);
+	uv_run(&e->loop, UV_RUN_DEFAULT); /* lets close callbacks run */
 	free(sched);
 	return rc;
 }
@@ -191,18 +259,39 @@ static int scan_out_close(struct scan_out *o, int rc, char *err, size_t errlen)
 	return atomic_file_commit(&o->af, err, errlen);
 }
 
-int scan_run(const struct scan_options *opt)
+/* The options and TLS context a scan runs with; 0 or a usage error (printed). */
+static int scan_prepare(const struct scan_options *opt, struct tls_ctx **tls,
+			struct scan_engine *engine)
+{
+	char err[512];
+	if (tls_ctx_new_client(tls, opt->ca_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: --ca-file: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (opt->domains.n > 0)
+		tls_ctx_keep_chain(*tls);
+	if (scan_engine_open(engine, opt, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-audit: %s%s\n", opt->resolver != NULL ? "--resolver: " : "",
+			err);
+		tls_ctx_free(*tls);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int scan_run(struct scan_options *opt)
 {
 	char err[512];
 	struct tls_ctx *tls = NULL;
 	struct scan_out sout;
 	struct baseline_run base;
+	struct scan_engine engine;
+	struct domain_scan *domains = NULL;
 	if (baseline_run_open(&base, opt->baseline_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtp-audit: --baseline: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
-	if (tls_ctx_new_client(&tls, opt->ca_file, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtp-audit: --ca-file: %s\n", err);
+	if (scan_prepare(opt, &tls, &engine) != 0) {
 		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
 	}
@@ -210,15 +299,20 @@ int scan_run(const struct scan_options *opt)
 	scan_result_init(&result);
 	scan_new_id(result.scan_id);
 	result.started_ms = scan_wall_ms();
-	struct partial_scan part;
+	struct partial_scan part = {.active = false};
 	FILE *out = NULL;
-	if (partial_scan_open(&part, opt, &result, err, sizeof(err)) != 0)
+	int rc = opt->domains.n > 0 ? scan_domains(&engine, opt, tls, &base, &result, &domains) : 0;
+	if (rc != 0)
+		fprintf(stderr, "smtp-audit: --domain: %s\n", sa_error_str(rc));
+	else if (partial_scan_open(&part, opt, &result, err, sizeof(err)) != 0)
 		fprintf(stderr, "smtp-audit: --resume: %s\n", err);
 	else if ((out = scan_out_open(&sout, opt, err, sizeof(err))) == NULL)
 		fprintf(stderr, "smtp-audit: --out: %s\n", err);
 	if (out == NULL) {
 		partial_scan_close(&part);
 		scan_result_free(&result);
+		domain_scan_free(domains);
+		scan_engine_close(&engine);
 		tls_ctx_free(tls);
 		baseline_run_close(&base);
 		return CLI_EXIT_USAGE;
@@ -235,12 +329,12 @@ int scan_run(const struct scan_options *opt)
 		.fail_on_new = opt->fail_on_new,
 	};
 
-	int rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
+	rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
 	if (rc == 0)
 		rc = partial_scan_replay(&part, &ropt, &result);
-	if (rc == 0)
-		rc = scan_loop(partial_scan_options(&part, opt), tls, &result,
-			       partial_scan_report(&part, &ropt));
+	if (rc == 0 && opt->targets.nspecs > 0)
+		rc = scan_loop(&engine, partial_scan_options(&part, opt), tls, &result,
+			       partial_scan_report(&part, &ropt), domains);
 	result.finished_ms = scan_wall_ms();
 	scan_result_sort(&result);
 	if (rc == 0)
@@ -264,6 +358,8 @@ int scan_run(const struct scan_options *opt)
 	baseline_run_close(&base);
 	partial_scan_close(&part);
 	scan_result_free(&result);
+	domain_scan_free(domains);
+	scan_engine_close(&engine);
 	tls_ctx_free(tls);
 	return code;
 }

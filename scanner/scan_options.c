@@ -58,6 +58,8 @@ void scan_options_init(struct scan_options *opt)
 	opt->probe_settings.relay_domain = "example.net";
 	opt->probe_settings.relay_from = "smtp-audit@example.org";
 	opt->probe_settings.cert_warn_days = 21;
+	opt->mta_sts_port = 443;
+	opt->mx_port = 25;
 }
 
 static bool scan_options_port_in(const uint16_t *ports, size_t n, uint16_t port)
@@ -81,6 +83,7 @@ bool scan_options_submission(const struct scan_options *opt, uint16_t port)
 void scan_options_free(struct scan_options *opt)
 {
 	target_list_free(&opt->targets);
+	domain_list_free(&opt->domains);
 	user_list_free(&opt->users);
 	credential_free(opt->auth_password);
 }

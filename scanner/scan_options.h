@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "domain_list.h"
 #include "probe.h"
 #include "report.h"
 #include "syslog_sink.h"
@@ -53,6 +54,10 @@ struct scan_options {
 	struct shard shard;        /* --shard I/N; count 0 without */
 	const char *resume_path;   /* --resume STATE */
 	struct feed_filter *feed;  /* set by partial_scan.c for --shard/--resume; NULL: all */
+	struct domain_list domains; /* --domain, --domains: their MX hosts join the targets */
+	const char *resolver;      /* --resolver: DNS servers instead of resolv.conf; NULL */
+	uint16_t mta_sts_port;     /* --mta-sts-port: the policy server's port (443) */
+	uint16_t mx_port;          /* --mx-port: where MX hosts are scanned (25) */
 
 	/* How hard to push. */
 	unsigned concurrency;

@@ -234,6 +234,8 @@ static bool scheduler_keeps_results(const struct scheduler *s)
 static void scheduler_emit(struct scheduler *s, struct target_result *r)
 {
 	r->finished_ms = scheduler_wall_ms();
+	if (s->finish_hook != NULL)
+		s->finish_hook(s->finish_arg, r);
 	const struct report_writer *w = s->opt->writer;
 	if (w->target != NULL) {
 		int rc = w->target(s->report, r);
@@ -964,6 +966,12 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 	s->tokens = 1;
 	s->tokens_at_ms = uv_now(loop);
 	return 0;
+}
+
+void scheduler_set_finish_hook(struct scheduler *s, scheduler_finish_hook hook, void *arg)
+{
+	s->finish_hook = hook;
+	s->finish_arg = arg;
 }
 
 void scheduler_start(struct scheduler *s)

@@ -54,6 +54,9 @@
 
 struct session;
 struct scheduler_host;
+
+/* Adds to a finished target what others know about it (domain mode's DNS judgement). */
+typedef void (*scheduler_finish_hook)(void *arg, struct target_result *t);
 struct scheduler_seen;
 
 /* Sessions one probe run may use in all (reconnects included). */
@@ -137,6 +140,8 @@ struct scheduler {
 	unsigned fd_credit;                 /* sessions ended since the ceiling last changed */
 	bool fd_noted;                      /* the note on running out of descriptors was shown */
 	int report_error;                   /* first error of the streaming writer */
+	scheduler_finish_hook finish_hook;  /* sees each target before it is reported; NULL */
+	void *finish_arg;
 	struct syslog_sink *syslog;         /* --syslog; NULL without */
 
 	char read_buf[64 * 1024];           /* shared by every session's reads */
@@ -146,6 +151,9 @@ struct scheduler {
 int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_options *opt,
 		   struct tls_ctx *tls, struct dns *dns, struct scan_result *result,
 		   const struct report_options *report);
+
+/* Calls hook(arg, target) for each target just before it is written. */
+void scheduler_set_finish_hook(struct scheduler *s, scheduler_finish_hook hook, void *arg);
 
 /* Starts pulling targets; the loop then runs until every target is done. */
 void scheduler_start(struct scheduler *s);

@@ -161,24 +161,19 @@ int syslog_sink_priority(enum finding_severity sev)
 	return SYSLOG_SINK_FACILITY * 8 + syslog_severity_map[sev];
 }
 
-int syslog_sink_format(const struct syslog_origin *origin, const struct target_result *t,
-                       const struct finding *f, char **msg, size_t *len)
+/* The message for ev (its target or domain finished at time_ms). */
+static int syslog_sink_format_event(const struct syslog_origin *origin, int64_t time_ms,
+                                    const struct report_cef_event *ev, char **msg, size_t *len)
 {
-	const struct catalog_entry *entry = catalog_get(f->id);
+	const struct catalog_entry *entry = catalog_get(ev->finding->id);
 	char when[REPORT_TIME_LEN];
 	FILE *out = open_memstream(msg, len);
 	if (out == NULL)
 		return SA_ERROR_NOMEM;
 	fprintf(out, "<%d>1 %s %s " SYSLOG_SINK_APP_NAME " %ld %s - ",
-	        syslog_sink_priority(entry->severity), report_time_ms(t->finished_ms, true, when),
+	        syslog_sink_priority(entry->severity), report_time_ms(time_ms, true, when),
 	        origin->hostname, origin->pid, entry->public_id);
-	struct report_cef_event ev = {
-	    .tool_version = origin->tool_version,
-	    .scan_id = origin->scan_id,
-	    .target = t,
-	    .finding = f,
-	};
-	int rc = report_cef_write(out, &ev);
+	int rc = report_cef_write(out, ev);
 	if (fclose(out) != 0 && rc == 0)
 		rc = SA_ERROR_IO;
 	if (rc != 0) {
@@ -186,6 +181,30 @@ int syslog_sink_format(const struct syslog_origin *origin, const struct target_r
 		*msg = NULL;
 	}
 	return rc;
+}
+
+int syslog_sink_format(const struct syslog_origin *origin, const struct target_result *t,
+                       const struct finding *f, char **msg, size_t *len)
+{
+	const struct report_cef_event ev = {
+	    .tool_version = origin->tool_version,
+	    .scan_id = origin->scan_id,
+	    .target = t,
+	    .finding = f,
+	};
+	return syslog_sink_format_event(origin, t->finished_ms, &ev, msg, len);
+}
+
+int syslog_sink_format_domain(const struct syslog_origin *origin, const struct domain_result *d,
+                              const struct finding *f, char **msg, size_t *len)
+{
+	const struct report_cef_event ev = {
+	    .tool_version = origin->tool_version,
+	    .scan_id = origin->scan_id,
+	    .domain = d,
+	    .finding = f,
+	};
+	return syslog_sink_format_event(origin, d->finished_ms, &ev, msg, len);
 }
 
 /* RFC 5424 HOSTNAME: printable ASCII without spaces, at most 255 characters. */
@@ -390,21 +409,42 @@ static void syslog_sink_deliver(struct syslog_sink *s, const char *msg, size_t l
 		syslog_sink_datagram(s, msg, len);
 }
 
+/* Counts one finding and delivers its message; rc is how formatting it went. */
+static void syslog_sink_deliver_formatted(struct syslog_sink *s, int rc, char *msg, size_t len)
+{
+	s->findings++;
+	if (rc != 0) {
+		syslog_sink_problem(s, "formatting", ENOMEM);
+		s->undelivered++;
+		return;
+	}
+	syslog_sink_deliver(s, msg, len);
+	free(msg);
+}
+
 void syslog_sink_send(struct syslog_sink *s, const struct target_result *t)
 {
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < t->nfindings; i++) {
-		char *msg;
-		size_t len;
-		s->findings++;
-		if (syslog_sink_format(&s->origin, t, &t->findings[i], &msg, &len) != 0) {
-			syslog_sink_problem(s, "formatting", ENOMEM);
-			s->undelivered++;
-			continue;
-		}
-		syslog_sink_deliver(s, msg, len);
-		free(msg);
+		char *msg = NULL;
+		size_t len = 0;
+		int rc = syslog_sink_format(&s->origin, t, &t->findings[i], &msg, &len);
+		syslog_sink_deliver_formatted(s, rc, msg, len);
+	}
+	syslog_sink_pump(s, 0);
+}
+
+void syslog_sink_send_domain(struct syslog_sink *s, const struct domain_result *d)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < d->findings.n; i++) {
+		char *msg = NULL;
+		size_t len = 0;
+		int rc =
+		    syslog_sink_format_domain(&s->origin, d, &d->findings.items[i], &msg, &len);
+		syslog_sink_deliver_formatted(s, rc, msg, len);
 	}
 	syslog_sink_pump(s, 0);
 }

@@ -6,6 +6,7 @@
  *	struct syslog_dest dest;
  *	syslog_dest_parse(&dest, "tcp://127.0.0.1:6514", err, sizeof(err));
  *	struct syslog_sink *sink = syslog_sink_open(&dest, scan_id, stderr);
+ *	syslog_sink_send_domain(sink, d);   domain mode: each domain, before the targets
  *	syslog_sink_send(sink, target);     each time a target finishes
  *	syslog_sink_close(sink);            at the end of the scan
  *
@@ -17,7 +18,7 @@
  *	PRI	facility local0 (16) and a severity from the finding's:
  *		critical 2 (crit), high 3 (err), medium 4 (warning),
  *		low 5 (notice), info 6 (informational).
- *	TIMESTAMP	when the target finished, UTC with milliseconds.
+ *	TIMESTAMP	when the target (or domain) finished, UTC with milliseconds.
  *	HOSTNAME	this machine's name (gethostname), "-" if it has none.
  *	PROCID	the scanner's pid; MSGID the finding's public id.
  *	STRUCTURED-DATA	"-": the scan id is in the CEF line (cs4).
@@ -94,6 +95,10 @@ int syslog_sink_priority(enum finding_severity sev);
 int syslog_sink_format(const struct syslog_origin *origin, const struct target_result *t,
                        const struct finding *f, char **msg, size_t *len);
 
+/* The same for finding f of domain d (domain mode): the CEF line of report_cef.h for a domain. */
+int syslog_sink_format_domain(const struct syslog_origin *origin, const struct domain_result *d,
+                              const struct finding *f, char **msg, size_t *len);
+
 /*
  * A sink for dest, or NULL when dest->transport is NONE or memory ran
  * out. A destination that cannot be reached still gives a sink: it
@@ -104,6 +109,9 @@ struct syslog_sink *syslog_sink_open(const struct syslog_dest *dest, const char 
 
 /* Sends every finding of t; never blocks. sink may be NULL. */
 void syslog_sink_send(struct syslog_sink *sink, const struct target_result *t);
+
+/* Sends every finding of domain d, like a target's (domain mode); sink may be NULL. */
+void syslog_sink_send_domain(struct syslog_sink *sink, const struct domain_result *d);
 
 /* Drains the TCP queue (bounded), reports undelivered findings, frees. sink may be NULL. */
 void syslog_sink_close(struct syslog_sink *sink);

@@ -150,8 +150,8 @@ static int target_list_read_line(FILE *f, char *buf, size_t cap)
 	return c == EOF && len == 0 ? 0 : 1;
 }
 
-static int target_list_add_stream(struct target_list *list, FILE *f, const char *name, char *err,
-                                  size_t errlen)
+static int target_list_read_stream(FILE *f, const char *name, target_list_line_cb add, void *arg,
+                                   char *err, size_t errlen)
 {
 	char line[TARGET_LIST_LINE_MAX] = "";
 	for (size_t lineno = 1;; lineno++) {
@@ -173,29 +173,41 @@ static int target_list_add_stream(struct target_list *list, FILE *f, const char 
 			snprintf(err, errlen, "cannot read '%s': %s", name, strerror(errno));
 			return rc;
 		}
-		const char *target = text_line_strip(line);
-		if (*target == '\0')
+		const char *text = text_line_strip(line);
+		if (*text == '\0')
 			continue;
 		char source[TARGET_LIST_REASON_MAX];
 		snprintf(source, sizeof(source), "%s:%zu", name, lineno);
-		rc = target_list_add(list, target, source, err, errlen);
+		rc = add(arg, text, source, err, errlen);
 		if (rc != 0)
 			return rc;
 	}
 }
 
-int target_list_add_file(struct target_list *list, const char *path, char *err, size_t errlen)
+int target_list_read_file(const char *path, target_list_line_cb add, void *arg, char *err,
+                          size_t errlen)
 {
 	if (strcmp(path, "-") == 0)
-		return target_list_add_stream(list, stdin, "stdin", err, errlen);
+		return target_list_read_stream(stdin, "stdin", add, arg, err, errlen);
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return SA_ERROR_IO;
 	}
-	int rc = target_list_add_stream(list, f, path, err, errlen);
+	int rc = target_list_read_stream(f, path, add, arg, err, errlen);
 	fclose(f);
 	return rc;
+}
+
+static int target_list_add_line(void *arg, const char *text, const char *source, char *err,
+                                size_t errlen)
+{
+	return target_list_add(arg, text, source, err, errlen);
+}
+
+int target_list_add_file(struct target_list *list, const char *path, char *err, size_t errlen)
+{
+	return target_list_read_file(path, target_list_add_line, list, err, errlen);
 }
 
 static int target_list_exclude_one(struct target_list *list, const char *text, char *err,

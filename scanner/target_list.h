@@ -62,6 +62,14 @@ void target_list_free(struct target_list *list);
 int target_list_add(struct target_list *list, const char *text, const char *source, char *err,
 		    size_t errlen);
 
+/* Called for each non-blank line of a list file, comment stripped; source is "FILE:LINE". */
+typedef int (*target_list_line_cb)(void *arg, const char *text, const char *source, char *err,
+                                   size_t errlen);
+
+/* Reads a list file ("-" = stdin) as target files are read, one entry per line, into add. */
+int target_list_read_file(const char *path, target_list_line_cb add, void *arg, char *err,
+                          size_t errlen);
+
 /* Adds every target of a file ("-" = stdin). */
 int target_list_add_file(struct target_list *list, const char *path, char *err, size_t errlen);
 

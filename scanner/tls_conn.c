@@ -40,6 +40,7 @@
 struct tls_ctx {
 	bool server;
 	bool have_ca;
+	bool keep_chain;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
@@ -389,6 +390,33 @@ const char *tls_conn_error(const struct tls_conn *c)
 
 /* ---- facts ---- */
 
+void tls_ctx_keep_chain(struct tls_ctx *ctx)
+{
+	ctx->keep_chain = true;
+}
+
+static int tls_conn_copy_chain(const mbedtls_x509_crt *crt, struct tls_facts *out)
+{
+	size_t n = 0;
+	for (const mbedtls_x509_crt *c = crt; c != NULL && c->raw.len > 0; c = c->next)
+		n++;
+	if (n == 0)
+		return 0;
+	out->chain_der = calloc(n, sizeof(*out->chain_der));
+	if (out->chain_der == NULL)
+		return SA_ERROR_NOMEM;
+	for (const mbedtls_x509_crt *c = crt; out->nchain_der < n; c = c->next) {
+		struct tls_der *d = &out->chain_der[out->nchain_der];
+		d->der = malloc(c->raw.len);
+		if (d->der == NULL)
+			return SA_ERROR_NOMEM;
+		memcpy(d->der, c->raw.p, c->raw.len);
+		d->len = c->raw.len;
+		out->nchain_der++;
+	}
+	return 0;
+}
+
 int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 {
 	*out = (struct tls_facts){0};
@@ -401,6 +429,8 @@ int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
 	if (crt == NULL)
 		return 0;
+	if (c->ctx->keep_chain && tls_conn_copy_chain(crt, out) != 0)
+		return SA_ERROR_NOMEM;
 	return cert_facts__from_chain(out, crt, &c->verify, c->verify_flags, c->name != NULL,
 				      c->ctx->have_ca);
 }

@@ -52,6 +52,9 @@ int tls_ctx_new_server(struct tls_ctx **out, const char *cert_pem, const char *k
 
 void tls_ctx_free(struct tls_ctx *ctx);
 
+/* tls_conn_facts() also copies the presented chain (tls_facts.chain_der), for DANE. */
+void tls_ctx_keep_chain(struct tls_ctx *ctx);
+
 /* server_name: SNI and the name to verify (client only); NULL for none (address targets). */
 struct tls_conn *tls_conn_new(struct tls_ctx *ctx, const char *server_name);
 void tls_conn_free(struct tls_conn *c);

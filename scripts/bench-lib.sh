@@ -9,10 +9,10 @@
 #	Sourced by bench.sh, bench-memory.sh and bench-passive.sh after they
 #	set top (the source tree), build_dir and work (empty until the work
 #	directory exists). Messages are prefixed with the sourcing script's
-#	name. Every smtp-lab started with bench_start_lab is remembered, so
-#	bench_cleanup can stop it and bench_labs_alive can check it. Nothing
-#	runs at source time but setting bench_labs; the functions work under
-#	set -eu.
+#	name. Every server started with bench_start_server (smtp-lab, a
+#	Postfix) is remembered, so bench_cleanup can stop it by pid and
+#	bench_labs_alive can check it. Nothing runs at source time but setting
+#	bench_labs; the functions work under set -eu.
 #
 #	die MESSAGE           prints "SCRIPT: MESSAGE" on stderr and exits 1
 #	show COMMAND...       prints a command line the way it can be pasted into a shell
@@ -22,19 +22,27 @@
 #	bench_build TYPE TESTS TARGET...       builds TARGETs into $build_dir (SA_BUILD_TESTS=TESTS)
 #	bench_cpu             prints "N x CPU model"
 #	bench_machine_notes   prints the machine section: cpu, memory, kernel
-#	bench_start_lab NAME ARGS...           starts smtp-lab ARGS, waits for $work/NAME.ready
-#	bench_labs_alive      dies when a lab has exited, showing its output
+#	bench_start_server NAME COMMAND...     starts a server that writes $work/NAME.ready when
+#	                      it serves; remembers its pid (lab_pid) and waits for the file
+#	bench_start_lab NAME ARGS...           bench_start_server NAME smtp-lab ARGS
+#	bench_stop_server PID                  stops one started server by pid and forgets it
+#	bench_labs_alive      dies when a started server has exited, showing its output
+#	bench_timed TAG LIMIT COMMAND...       runs COMMAND under /usr/bin/time -v (figures in
+#	                      $work/TAG.time, output in $work/TAG.out and .err), killed after
+#	                      LIMIT seconds; sets bench_code: its exit code, "sigN" when a
+#	                      signal ended it, 124 over the limit
 #	bench_time_figures FILE                prints "wall_s rss_KiB cpu_s" from /usr/bin/time -v
 #
 # ENVIRONMENT
 #	KEEP          1 keeps the work directory
 #
 # DIAGNOSTICS
-#	"smtp-lab NAME did not start" when its ready file does not appear
+#	"server NAME did not start" when its ready file does not appear
 #	within $lab_start_tries tenths of a second (the sourcing script sets
-#	it) or it exits first; "smtp-lab NAME died during the benchmark".
+#	it) or it exits first; "server NAME died during the benchmark".
 
 # shellcheck disable=SC2154 # top, build_dir and lab_start_tries are the sourcing script's
+# shellcheck disable=SC2034 # bench_code and lab_pid are for the sourcing script
 
 bench_labs="" # "PID:NAME ..." of every lab started
 lab_pid=""    # the last lab started
@@ -110,31 +118,62 @@ bench_machine_notes() {
 	echo "kernel: $(uname -sr)"
 }
 
-bench_start_lab() {
+bench_start_server() {
 	lab_name=$1
 	shift
-	set -- "$build_dir/tests/lab/smtp-lab" "$@" --ready-file "$work/$lab_name.ready"
+	rm -f "$work/$lab_name.ready"
 	show "$@"
 	"$@" >"$work/$lab_name.out" 2>&1 &
 	lab_pid=$!
 	bench_labs="$bench_labs $lab_pid:$lab_name"
 	tries=0
-	while [ ! -e "$work/$lab_name.ready" ]; do
+	while [ ! -s "$work/$lab_name.ready" ]; do
 		tries=$((tries + 1))
 		if [ "$tries" -gt "$lab_start_tries" ] || ! kill -0 "$lab_pid" 2>/dev/null; then
 			cat "$work/$lab_name.out" >&2
-			die "smtp-lab $lab_name did not start"
+			die "server $lab_name did not start"
 		fi
 		sleep 0.1
 	done
+}
+
+bench_start_lab() {
+	lab_name=$1
+	shift
+	bench_start_server "$lab_name" "$build_dir/tests/lab/smtp-lab" "$@" \
+		--ready-file "$work/$lab_name.ready"
+}
+
+bench_stop_server() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	kept=""
+	for lab_entry in $bench_labs; do
+		[ "${lab_entry%%:*}" = "$1" ] || kept="$kept $lab_entry"
+	done
+	bench_labs=$kept
 }
 
 bench_labs_alive() {
 	for lab_entry in $bench_labs; do
 		kill -0 "${lab_entry%%:*}" 2>/dev/null && continue
 		cat "$work/${lab_entry#*:}.out" >&2
-		die "smtp-lab ${lab_entry#*:} died during the benchmark"
+		die "server ${lab_entry#*:} died during the benchmark"
 	done
+}
+
+bench_timed() {
+	timed_tag=$1 timed_limit=$2
+	shift 2
+	show "$@"
+	set +e
+	/usr/bin/time -v -o "$work/$timed_tag.time" timeout -k 10 "$timed_limit" "$@" \
+		>"$work/$timed_tag.out" 2>"$work/$timed_tag.err"
+	bench_code=$?
+	set -e
+	if grep -q '^Command terminated by signal' "$work/$timed_tag.time"; then
+		bench_code="sig$(awk '/^Command terminated by signal/ {print $5}' "$work/$timed_tag.time")"
+	fi
 }
 
 bench_time_figures() {

@@ -342,6 +342,13 @@ static struct bad_args bad_cases[] = {
 	{{"--users", "/nonexistent/users.txt", "127.0.0.1"}, "/nonexistent/users.txt"},
 	{{"--cert-warn-days", "-3", "127.0.0.1"}, "cert-warn-days"},
 	{{"[::1", "127.0.0.1"}, "[::1"},
+	{{"--domain", "192.0.2.1"}, "an address, not a mail domain"},
+	{{"--domain", "example.org:25"}, "has a port"},
+	{{"--domain", "bad_label-.example..org"}, "bad domain"},
+	{{"--domains", "/nonexistent/domains.txt"}, "/nonexistent/domains.txt"},
+	{{"--resolver", "ns.example.org", "--domain=example.org"}, "ns.example.org"},
+	{{"--resolver", "127.0.0.1:99999", "--domain=example.org"}, "127.0.0.1:99999"},
+	{{"--mx-port", "0", "--domain=example.org"}, "mx-port"},
 	{{""}, "no targets"},
 };
 

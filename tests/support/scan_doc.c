@@ -30,17 +30,28 @@ json_t *scan_doc_target_on_port(json_t *doc, unsigned port)
 	return NULL;
 }
 
-json_t *scan_doc_target_at(json_t *doc, const char *address)
+/* The element of doc's array whose string member key is value (asserts there is one). */
+static json_t *scan_doc_element(json_t *doc, const char *array, const char *key, const char *value)
 {
 	size_t i;
-	json_t *t;
-	json_array_foreach(json_object_get(doc, "targets"), i, t)
+	json_t *e;
+	json_array_foreach(json_object_get(doc, array), i, e)
 	{
-		if (strcmp(scan_doc_str(t, "address"), address) == 0)
-			return t;
+		if (strcmp(scan_doc_str(e, key), value) == 0)
+			return e;
 	}
-	cr_assert_fail("no target at %s", address);
+	cr_assert_fail("no element of %s with %s %s", array, key, value);
 	return NULL;
+}
+
+json_t *scan_doc_target_at(json_t *doc, const char *address)
+{
+	return scan_doc_element(doc, "targets", "address", address);
+}
+
+json_t *scan_doc_domain(json_t *doc, const char *name)
+{
+	return scan_doc_element(doc, "domains", "domain", name);
 }
 
 json_t *scan_doc_probe(json_t *t, const char *name)

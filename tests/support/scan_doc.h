@@ -27,6 +27,9 @@ json_t *scan_doc_target_on_port(json_t *doc, unsigned port);
 /* The target with this numeric address (asserts there is one). */
 json_t *scan_doc_target_at(json_t *doc, const char *address);
 
+/* The domain of that name (domain mode; asserts it is there). */
+json_t *scan_doc_domain(json_t *doc, const char *name);
+
 /* The record of the probe of that name on target t (asserts it is there). */
 json_t *scan_doc_probe(json_t *t, const char *name);
 

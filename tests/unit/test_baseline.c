@@ -7,7 +7,9 @@
  *	(truncated, wrong types, huge numbers, invalid UTF-8, an escaped
  *	NUL) that must each be refused with a message naming the file.
  *	Comparing: new, unchanged, resolved, a failed target whose findings
- *	stay unverified, and changed facts. (test_report_diff.c checks that a
+ *	stay unverified, and changed facts; the same for the domains of
+ *	domain mode (a failed lookup or a domain not given again leaves its
+ *	findings unverified), which never match a target of the same name. (test_report_diff.c checks that a
  *	scan and its own JSON report compare equal.)
  */
 #include <criterion/criterion.h>
@@ -120,6 +122,16 @@ static struct bad_input bad_inputs[] = {
     {"duplicate key", "{\"schema_version\":\"1.0\",\"schema_version\":\"1.0\",\"targets\":[]}", 0,
      "invalid JSON"},
     {"NUL byte in the file", "{\"schema_version\":\"1.0\",\0\"targets\":[]}", 27, "invalid JSON"},
+    {"domains not an array", "{\"schema_version\":\"1.0\",\"targets\":[],\"domains\":{}}", 0,
+     "document.domains: expected an array"},
+    {"domain without name",
+     "{\"schema_version\":\"1.0\",\"targets\":[],\"domains\":[{\"route\":\"mx\","
+     "\"findings\":[]}]}",
+     0, "domains[0].domain: missing"},
+    {"domain finding without fingerprint",
+     "{\"schema_version\":\"1.0\",\"targets\":[],\"domains\":[{\"domain\":\"d\","
+     "\"route\":\"mx\",\"findings\":[{\"id\":\"SMTP-DNS-001\"}]}]}",
+     0, "domains[0].findings[0].fingerprint: missing"},
 };
 
 #define NBAD (sizeof(bad_inputs) / sizeof(bad_inputs[0]))
@@ -244,5 +256,68 @@ Test(baseline, reports_changed_facts, .timeout = 10)
 	        REPORT("completed", "null", "[]"));
 	cr_assert_eq(d.nchanges, 1, "a banner no longer seen is a change");
 	cr_assert_null(d.changes[0].after);
+	release(&d, &old, &cur);
+}
+
+/* One domain "example.org" with the route and findings given, and no target. */
+#define DOMAINS(route, findings)                                                                   \
+	"{\"schema_version\":\"1.0\",\"targets\":[],\"domains\":[{\"domain\":\"example.org\","       \
+	"\"route\":\"" route "\",\"findings\":" findings "}]}"
+
+#define FP_SPF   "00000000000000000000000000000011"
+#define FP_DMARC "00000000000000000000000000000012"
+
+Test(baseline, domain_findings_are_new_and_resolved, .timeout = 10)
+{
+	struct baseline_report old, cur;
+	struct baseline_diff d;
+	compare(&d, &old, &cur, DOMAINS("mx", "[" FINDING("SMTP-DNS-001", FP_SPF, "medium") "]"),
+	        DOMAINS("mx", "[" FINDING("SMTP-DNS-012", FP_DMARC, "low") "]"));
+	cr_assert_eq(d.nadded, 1);
+	cr_expect_str_eq(d.added[0].finding->fingerprint, FP_DMARC);
+	cr_expect(d.added[0].target->domain);
+	cr_expect_str_eq(d.added[0].target->host, "example.org");
+	cr_assert_eq(d.nresolved, 1);
+	cr_expect_str_eq(d.resolved[0].finding->fingerprint, FP_SPF);
+	cr_expect(d.resolved[0].target->domain);
+	cr_expect_eq(d.nunverified, 0);
+	cr_expect(baseline_is_new(&d, FP_DMARC));
+	cr_expect_eq(baseline_count_new_at_least(&d, SEVERITY_LOW), 1);
+	release(&d, &old, &cur);
+}
+
+Test(baseline, failed_domain_lookup_leaves_findings_unverified, .timeout = 10)
+{
+	struct baseline_report old, cur;
+	struct baseline_diff d;
+	compare(&d, &old, &cur, DOMAINS("mx", "[" FINDING("SMTP-DNS-001", FP_SPF, "medium") "]"),
+	        DOMAINS("failed", "[]"));
+	cr_expect_eq(d.nresolved, 0);
+	cr_assert_eq(d.nunverified, 1);
+	cr_expect(d.unverified[0]->domain);
+	release(&d, &old, &cur);
+}
+
+Test(baseline, domain_not_given_again_is_unverified, .timeout = 10)
+{
+	struct baseline_report old, cur;
+	struct baseline_diff d;
+	compare(&d, &old, &cur, DOMAINS("null-mx", "[" FINDING("SMTP-DNS-001", FP_SPF, "medium") "]"),
+	        "{\"schema_version\":\"1.0\",\"targets\":[]}");
+	cr_expect_eq(d.nresolved, 0);
+	cr_expect_eq(d.nunverified, 1);
+	release(&d, &old, &cur);
+}
+
+/* A target whose host is the domain's name is another thing: its scan says nothing of the domain. */
+Test(baseline, domain_is_not_a_target_of_the_same_name, .timeout = 10)
+{
+	struct baseline_report old, cur;
+	struct baseline_diff d;
+	compare(&d, &old, &cur, DOMAINS("mx", "[" FINDING("SMTP-DNS-001", FP_SPF, "medium") "]"),
+	        "{\"schema_version\":\"1.0\",\"targets\":[{\"host\":\"example.org\",\"port\":0,"
+	        "\"outcome\":\"completed\",\"findings\":[]}]}");
+	cr_expect_eq(d.nresolved, 0);
+	cr_expect_eq(d.nunverified, 1);
 	release(&d, &old, &cur);
 }

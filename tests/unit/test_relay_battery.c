@@ -39,7 +39,8 @@ static const struct probe_settings settings = {
 static const struct probe_target target4 = {
     .host = "mx.example.org", .address = "192.0.2.25", .family = 4, .port = 25};
 
-/* A battery for a server that greets as mx.example.org, nonce 0x1234. */
+/* A battery for a server that greets as greeting, nonce 0x1234, for a probe that cannot
+ * reconnect. */
 static void battery_new(struct relay_battery *b, const struct probe_target *t, const char *greeting,
                         uint32_t senders, uint32_t forms)
 {
@@ -51,6 +52,32 @@ static void battery_new(struct relay_battery *b, const struct probe_target *t, c
 	                                    .senders = senders,
 	                                    .forms = forms};
 	cr_assert_eq(relay_battery_init(b, &setup), 0);
+	smtp_reply_free(&g);
+	relay_battery_session_start(b, false, 0);
+}
+
+#define EHLO_PIPELINING "250-mx.example.org\r\n250-PIPELINING\r\n250 8BITMIME"
+#define EHLO_LOCK_STEP  "250-mx.example.org\r\n250 8BITMIME"
+
+/* A battery for mx.example.org answering EHLO with ehlo, for a probe that reconnects. */
+static void battery_spread(struct relay_battery *b, const char *ehlo, uint32_t senders,
+                           uint32_t forms)
+{
+	struct smtp_reply g = reply_of("220 mx.example.org ESMTP");
+	struct smtp_reply e = reply_of(ehlo);
+	struct smtp_caps caps;
+	cr_assert_eq(smtp_caps_parse(&e, &caps), 0);
+	struct relay_battery_setup setup = {.settings = &settings,
+	                                    .target = &target4,
+	                                    .greeting = &g,
+	                                    .caps = &caps,
+	                                    .nonce = 0x1234,
+	                                    .senders = senders,
+	                                    .forms = forms,
+	                                    .reconnects = true};
+	cr_assert_eq(relay_battery_init(b, &setup), 0);
+	smtp_caps_free(&caps);
+	smtp_reply_free(&e);
 	smtp_reply_free(&g);
 	relay_battery_session_start(b, false, 0);
 }
@@ -193,6 +220,7 @@ Test(relay_battery, first_flight_is_one_transaction, .timeout = 10)
 	    "RCPT TO:<smtp-audit-relay-test%example.net@mx.example.org>",
 	    "RCPT TO:<\"smtp-audit-relay-test@example.net\">",
 	    "RCPT TO:<\"smtp-audit-relay-test%example.net\">",
+	    "RCPT TO:<\"smtp-audit-relay-test@example.net\"@[192.0.2.25]>",
 	};
 	cr_assert_eq(fl.n, sizeof(expected) / sizeof(expected[0]));
 	for (size_t i = 0; i < fl.n; i++) {
@@ -280,8 +308,8 @@ Test(relay_battery, budget_bounds_every_session, .timeout = 10)
 	struct relay_judgement j;
 	battery_new(&b, &target4, "220 mx.example.org ESMTP", RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
 	unsigned sessions = run_all(&b, "250 2.1.0 Ok", "554 5.7.1 Relay access denied");
-	/* 62 refused RCPTs, at most 8 per session. */
-	cr_assert_geq(sessions, 8);
+	/* 62 refused RCPTs, at most 9 per session. */
+	cr_assert_geq(sessions, 62 / RELAY_MAX_ERRORS_PER_SESSION);
 	relay_battery_judge(&b, true, &j);
 	cr_assert_eq(j.verdict, VERDICT_NOT_VULNERABLE, "%s", j.reason);
 	cr_assert_eq(j.judged, 60);
@@ -303,12 +331,190 @@ Test(relay_battery, accepting_server_continues_the_transaction, .timeout = 10)
 	for (size_t i = 0; i < fl.n; i++)
 		cr_assert(strncmp(fl.cmd[i].line, "RCPT", 4) == 0, "%s", fl.cmd[i].line);
 	answer_flight(&b, &fl, "250 2.1.0 Ok", "250 2.1.5 Ok");
-	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_FLIGHT);
-	answer_flight(&b, &fl, "250 2.1.0 Ok", "250 2.1.5 Ok");
 	/* The null sender's 15 forms are done: RSET and the next sender. */
 	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_FLIGHT);
 	cr_assert_str_eq(fl.cmd[0].line, "RSET");
 	cr_assert_str_eq(fl.cmd[1].line, "MAIL FROM:<smtp-audit@example.org>");
+	relay_battery_free(&b);
+}
+
+/* ---- flights that span transactions (a probe that reconnects) ---- */
+
+#define SPREAD_MAX_SESSIONS 16
+
+/* Flights and refusals per session of a run. */
+struct spread_run {
+	unsigned sessions;
+	unsigned flights[SPREAD_MAX_SESSIONS];
+	unsigned errors[SPREAD_MAX_SESSIONS];
+	struct relay_flight first[SPREAD_MAX_SESSIONS]; /* the first flight of each session */
+};
+
+static bool is_control(const char *line)
+{
+	return strstr(line, "-nx-") != NULL || strstr(line, ".invalid>") != NULL;
+}
+
+/* Runs the battery, MAIL answered mail, controls control, relay attempts relay. */
+static void run_spread(struct relay_battery *b, const char *mail, const char *control,
+                       const char *relay, struct spread_run *run)
+{
+	struct relay_flight fl;
+	*run = (struct spread_run){.sessions = 1};
+	for (;;) {
+		unsigned s = run->sessions - 1;
+		enum relay_next next = relay_battery_next(b, &fl);
+		if (next == RELAY_NEXT_DONE)
+			return;
+		if (next == RELAY_NEXT_RECONNECT) {
+			cr_assert_gt(run->flights[s], 0, "a session without a flight");
+			cr_assert_lt(run->sessions, SPREAD_MAX_SESSIONS,
+			             "the battery does not end");
+			run->sessions++;
+			relay_battery_session_start(b, false, 0);
+			continue;
+		}
+		if (run->flights[s]++ == 0)
+			run->first[s] = fl;
+		for (size_t i = 0; i < fl.n; i++) {
+			const char *line = fl.cmd[i].line;
+			answer(b, &fl.cmd[i],
+			       strncmp(line, "MAIL", 4) == 0   ? mail
+			       : strncmp(line, "RSET", 4) == 0 ? "250 2.0.0 Ok"
+			       : is_control(line)              ? control
+			                                       : relay);
+		}
+		run->errors[s] = relay_battery_session_errors(b);
+		cr_assert_leq(run->errors[s], RELAY_MAX_ERRORS_PER_SESSION);
+	}
+}
+
+static void assert_flight(const struct relay_flight *fl, const char *const *expected, size_t n)
+{
+	cr_assert_eq(fl->n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(fl->cmd[i].line, expected[i], "command %zu", i);
+}
+
+/* A hardened server with PIPELINING: greeting, EHLO and one full flight per session. */
+Test(relay_battery, spread_session_is_one_flight_across_transactions, .timeout = 10)
+{
+	struct relay_battery b;
+	struct relay_judgement j;
+	struct spread_run run;
+	battery_spread(&b, EHLO_PIPELINING, RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
+	run_spread(&b, "250 2.1.0 Ok", "550 5.1.1 User unknown", "554 5.7.1 Relay access denied",
+	           &run);
+	static const char *const first[] = {
+	    "MAIL FROM:<>",
+	    "RCPT TO:<smtp-audit-nx-0000000000001234@example.org>",
+	    "RCPT TO:<smtp-audit-relay-test@smtp-audit-0000000000001234.invalid>",
+	    "RCPT TO:<smtp-audit-relay-test@example.net>",
+	    "RCPT TO:<smtp-audit-relay-test%example.net@[192.0.2.25]>",
+	    "RCPT TO:<smtp-audit-relay-test%example.net@mx.example.org>",
+	    "RCPT TO:<\"smtp-audit-relay-test@example.net\">",
+	    "RCPT TO:<\"smtp-audit-relay-test%example.net\">",
+	    "RCPT TO:<\"smtp-audit-relay-test@example.net\"@[192.0.2.25]>",
+	};
+	assert_flight(&run.first[0], first, sizeof(first) / sizeof(first[0]));
+	/* The null sender's last form, then the external sender in the same flight. */
+	static const char *const third[] = {
+	    "MAIL FROM:<>",
+	    "RCPT TO:<smtp-audit-relay-test@EXAMPLE.NET>",
+	    "RSET",
+	    "MAIL FROM:<smtp-audit@example.org>",
+	    "RCPT TO:<smtp-audit-relay-test@example.net>",
+	    "RCPT TO:<smtp-audit-relay-test%example.net@[192.0.2.25]>",
+	    "RCPT TO:<smtp-audit-relay-test%example.net@mx.example.org>",
+	    "RCPT TO:<\"smtp-audit-relay-test@example.net\">",
+	    "RCPT TO:<\"smtp-audit-relay-test%example.net\">",
+	    "RCPT TO:<\"smtp-audit-relay-test@example.net\"@[192.0.2.25]>",
+	};
+	assert_flight(&run.first[2], third, sizeof(third) / sizeof(third[0]));
+	/*
+	 * 62 refusals and 4 senders: 8 sessions of one flight, but for one
+	 * follow-up of 2 attempts in session 7 that spares a ninth session.
+	 */
+	cr_assert_eq(run.sessions, 8);
+	for (unsigned s = 0; s < run.sessions; s++)
+		cr_assert_eq(run.flights[s], s == 6 ? 2 : 1, "session %u", s + 1);
+	cr_assert_eq(run.errors[6], RELAY_MAX_ERRORS_PER_SESSION);
+	relay_battery_judge(&b, true, &j);
+	cr_assert_eq(j.verdict, VERDICT_NOT_VULNERABLE, "%s", j.reason);
+	cr_assert_eq(j.judged, 60);
+	cr_assert_eq(j.controls_judged, 2);
+	relay_battery_free(&b);
+}
+
+/* Without PIPELINING every command is a round trip: the session runs to its budget. */
+Test(relay_battery, lock_step_session_runs_to_its_budget, .timeout = 10)
+{
+	struct relay_battery b;
+	struct spread_run run;
+	battery_spread(&b, EHLO_LOCK_STEP, RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
+	run_spread(&b, "250 2.1.0 Ok", "550 5.1.1 User unknown", "554 5.7.1 Relay access denied",
+	           &run);
+	cr_assert_eq(run.flights[0], 2);
+	cr_assert_eq(run.errors[0], RELAY_MAX_ERRORS_PER_SESSION);
+	relay_battery_free(&b);
+}
+
+/* Few refusals leave room: the session goes on while a follow-up spares a session. */
+Test(relay_battery, spread_open_relay_keeps_its_session, .timeout = 10)
+{
+	struct relay_battery b;
+	struct relay_judgement j;
+	struct spread_run run;
+	battery_spread(&b, EHLO_PIPELINING, RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
+	run_spread(&b, "250 2.1.0 Ok", "550 5.1.1 User unknown", "250 2.1.5 Ok", &run);
+	cr_assert_gt(run.flights[0], 5);
+	cr_assert_leq(run.sessions, 2);
+	relay_battery_judge(&b, true, &j);
+	cr_assert_eq(j.verdict, VERDICT_VULNERABLE, "%s", j.reason);
+	cr_assert_eq(j.accepted, 60);
+	relay_battery_free(&b);
+}
+
+/* A MAIL refused mid-flight settles only its own transaction; the next stays open. */
+Test(relay_battery, spread_refused_mail_leaves_the_next_transaction_open, .timeout = 10)
+{
+	struct relay_battery b;
+	struct relay_flight fl;
+	struct relay_judgement j;
+	battery_spread(&b, EHLO_PIPELINING,
+	               (1u << RELAY_SENDER_NULL) | (1u << RELAY_SENDER_EXTERNAL),
+	               1u << RELAY_FORM_PLAIN);
+	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_FLIGHT);
+	static const char *const flight[] = {
+	    "MAIL FROM:<>",
+	    "RCPT TO:<smtp-audit-nx-0000000000001234@example.org>",
+	    "RCPT TO:<smtp-audit-relay-test@smtp-audit-0000000000001234.invalid>",
+	    "RCPT TO:<smtp-audit-relay-test@example.net>",
+	    "RSET",
+	    "MAIL FROM:<smtp-audit@example.org>",
+	    "RCPT TO:<smtp-audit-relay-test@example.net>",
+	};
+	assert_flight(&fl, flight, sizeof(flight) / sizeof(flight[0]));
+	answer(&b, &fl.cmd[0], "550 5.7.1 Null sender refused");
+	for (size_t i = 1; i < 4; i++)
+		answer(&b, &fl.cmd[i], "503 5.5.1 Error: need MAIL command");
+	answer(&b, &fl.cmd[4], "250 2.0.0 Ok");
+	answer(&b, &fl.cmd[5], "250 2.1.0 Ok");
+	answer(&b, &fl.cmd[6], "554 5.7.1 Relay access denied");
+	cr_assert_eq(relay_battery_session_errors(&b), 5);
+	/* The controls go into the external sender's open transaction: no RSET, no MAIL. */
+	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_FLIGHT);
+	static const char *const controls[] = {
+	    "RCPT TO:<smtp-audit-nx-0000000000001234@example.org>",
+	    "RCPT TO:<smtp-audit-relay-test@smtp-audit-0000000000001234.invalid>",
+	};
+	assert_flight(&fl, controls, sizeof(controls) / sizeof(controls[0]));
+	answer_flight(&b, &fl, "250 2.1.0 Ok", "550 5.1.1 User unknown");
+	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_DONE);
+	relay_battery_judge(&b, true, &j);
+	cr_assert_eq(j.verdict, VERDICT_NOT_VULNERABLE, "%s", j.reason);
+	cr_assert_eq(j.sender_refused, 1);
+	cr_assert_eq(j.controls_judged, 2);
 	relay_battery_free(&b);
 }
 

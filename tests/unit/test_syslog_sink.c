@@ -10,7 +10,8 @@
  *	directory: one datagram per finding over UDP and unix:, octet-counted
  *	frames over TCP, a refused connection reported once and counted, and
  *	a collector that never reads cannot hold a send or the close past
- *	their bounds.
+ *	their bounds. Domain findings (domain mode) go out the same way,
+ *	their body the line -o cef writes for them.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -28,6 +29,7 @@
 
 #include "cef_parse.h"
 #include "report_cef.h"
+#include "report_domains_fixture.h"
 #include "report_fixture.h"
 #include "report_time.h"
 #include "sa_error.h"
@@ -359,6 +361,50 @@ Test(syslog_sink, udp_sends_one_datagram_per_finding, .timeout = 30)
 	expect_datagrams(fd, &scan, fixture_findings(&scan));
 	cr_expect_eq(err.len, 0, "unexpected errors: %s", err.data);
 	free(err.data);
+	close(fd);
+	scan_result_free(&scan);
+}
+
+Test(syslog_sink, udp_sends_domain_findings, .timeout = 30)
+{
+	struct scan_result scan;
+	report_domains_scan(&scan);
+	memcpy(scan.scan_id, SCAN_ID, sizeof(scan.scan_id)); /* the sink's, for the CEF lines */
+	const struct domain_result *d = scan.domains[0];
+	uint16_t port;
+	int fd = loopback_socket(SOCK_DGRAM, &port);
+	char url[64];
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", (unsigned)port);
+	struct syslog_sink *sink = open_sink(url, stderr);
+	for (size_t i = 0; i < scan.ndomains; i++)
+		syslog_sink_send_domain(sink, scan.domains[i]);
+	syslog_sink_send_domain(NULL, d);
+	syslog_sink_close(sink);
+
+	struct report_fixture_output cef = report_domains_render("cef", NULL, &scan);
+	char *save = NULL;
+	char *line = strtok_r(cef.data, "\n", &save);
+	char buf[65536], when[REPORT_TIME_LEN];
+	for (size_t k = 0; k < d->findings.n; k++, line = strtok_r(NULL, "\n", &save)) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 5000), 1, "datagram %zu did not arrive", k);
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		cr_assert_gt(n, 0);
+		struct message m;
+		parse_message(buf, (size_t)n, &m);
+		const struct catalog_entry *entry = catalog_get(d->findings.items[k].id);
+		cr_expect_eq(m.pri, syslog_sink_priority(entry->severity));
+		cr_expect_str_eq(m.msgid, entry->public_id);
+		cr_expect_str_eq(m.timestamp, report_time_ms(d->finished_ms, true, when));
+		cr_expect_str_eq(cef_event_get(&m.cef, "dhost"), "example.org");
+		cef_event_free(&m.cef);
+		buf[n] = '\0';
+		cr_assert_not_null(line);
+		cr_expect_str_eq(strstr(buf, " - CEF:0|") + 3, line);
+	}
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	cr_expect_eq(poll(&p, 1, 200), 0, "a datagram for the domain without findings");
+	free(cef.data);
 	close(fd);
 	scan_result_free(&scan);
 }
