@@ -28,7 +28,11 @@
  *	leave room for. A server that accepts (an open relay) keeps the session
  *	for further flights while they spare a session. Without PIPELINING the
  *	commands go in lock-step and a session runs until its budget is
- *	spent. A session
+ *	spent. Once the first session's greeting and EHLO show a server that
+ *	talks, the probe opens as many more sessions as the battery needs
+ *	(within --per-host) and they share the attempts, each planning its
+ *	flights from what is still pending; a dead or tarpitting host thus
+ *	costs one connection. A session
  *	lost to 421, a timeout or a close is resumed the same way, without
  *	repeating an answered attempt; three lost sessions in a row end it.
  *	A "530 Must issue a STARTTLS command first" restarts the battery in new
@@ -103,6 +107,7 @@ enum open_relay_phase {
 };
 
 struct open_relay_canary {
+	bool sent; /* one session has begun its transaction */
 	char token[17];
 	char mail[RELAY_LINE_MAX];
 	char rcpt[RELAY_LINE_MAX];
@@ -111,6 +116,7 @@ struct open_relay_canary {
 
 struct open_relay_state {
 	bool ready; /* the battery is built */
+	bool spread; /* the sessions beside the first were asked for */
 	enum open_relay_phase phase;
 	bool tls_required;
 	char tls_reply[160]; /* the plaintext reply that asked for STARTTLS */
@@ -254,7 +260,8 @@ static int open_relay_canary_message(struct probe_ctx *ctx, const struct open_re
 
 static void open_relay_canary_send(struct probe_ctx *ctx, struct open_relay_state *st)
 {
-	const struct open_relay_canary *c = &st->canary;
+	struct open_relay_canary *c = &st->canary;
+	c->sent = true;
 	if (probe_send(ctx, OPEN_RELAY_TAG_CANARY_RSET, "RSET") != 0 ||
 	    probe_send(ctx, OPEN_RELAY_TAG_CANARY_MAIL, "%s", c->mail) != 0 ||
 	    probe_send(ctx, OPEN_RELAY_TAG_CANARY_RCPT, "%s", c->rcpt) != 0 ||
@@ -383,10 +390,17 @@ static void open_relay_next(struct probe_ctx *ctx, struct open_relay_state *st)
 		return;
 	case RELAY_NEXT_RECONNECT:
 		st->lost_sessions = 0;
+		/* The other sessions will take what is left: no successor for this one. */
+		if (relay_battery_sessions_wanted(&st->battery) < probe_session_count(ctx) &&
+		    probe_end_session(ctx) == 0)
+			return;
 		open_relay_reconnect(ctx, st);
 		return;
 	case RELAY_NEXT_DONE:
-		open_relay_finish(ctx, st);
+		if (!relay_battery_in_flight(&st->battery))
+			open_relay_finish(ctx, st);
+		else if (probe_end_session(ctx) != 0)
+			open_relay_give_up(ctx, st, "no session left for the attempts in flight");
 		return;
 	}
 	assert(!"unknown relay_next");
@@ -416,6 +430,12 @@ static void open_relay_require_tls(struct probe_ctx *ctx, struct open_relay_stat
 		snprintf(why, sizeof(why), "STARTTLS required (%d %.120s) but not offered", r->code,
 		         r->lines[0]);
 		open_relay_give_up(ctx, st, why);
+		return;
+	}
+	if (st->tls_required) {
+		/* A cleartext session begun before another found out: it starts again in TLS. */
+		relay_battery_session_lost(&st->battery);
+		open_relay_reconnect(ctx, st);
 		return;
 	}
 	snprintf(st->tls_reply, sizeof(st->tls_reply), "%d %.120s", r->code, r->lines[0]);
@@ -490,16 +510,45 @@ static int open_relay_setup(struct probe_ctx *ctx, struct open_relay_state *st)
 	return rc;
 }
 
-static void open_relay_start(struct probe_ctx *ctx)
+/* The first session met a server that talks: open the others the battery needs. */
+static void open_relay_spread(struct probe_ctx *ctx, struct open_relay_state *st)
+{
+	st->spread = true;
+	size_t wanted = relay_battery_sessions_wanted(&st->battery);
+	for (size_t i = 1; i < wanted && probe_open_session(ctx) == 0; i++)
+		;
+}
+
+/* The canary goes out in one session; any other ends. */
+static void open_relay_canary_start(struct probe_ctx *ctx, struct open_relay_state *st)
+{
+	if (!st->canary.sent)
+		open_relay_canary_send(ctx, st);
+	else if (probe_end_session(ctx) != 0)
+		open_relay_conclude(ctx, st, VERDICT_VULNERABLE,
+		                    "; canary not confirmed: its session is gone");
+}
+
+/* Probe callbacks are for one of the run's sessions: so are the battery's calls. */
+static struct open_relay_state *open_relay_state_for(struct probe_ctx *ctx)
 {
 	struct open_relay_state *st = probe_state(ctx);
+	relay_battery_use_slot(&st->battery, probe_session_slot(ctx));
+	return st;
+}
+
+static void open_relay_start(struct probe_ctx *ctx)
+{
+	struct open_relay_state *st = open_relay_state_for(ctx);
 	if (!st->ready && open_relay_setup(ctx, st) != 0)
 		return;
 	relay_battery_session_start(&st->battery, probe_tls_active(ctx), 0);
+	if (!st->spread)
+		open_relay_spread(ctx, st);
 	if (st->tls_required && !probe_tls_active(ctx))
 		open_relay_starttls(ctx, st);
 	else if (st->phase == OPEN_RELAY_PHASE_CANARY)
-		open_relay_canary_send(ctx, st);
+		open_relay_canary_start(ctx, st);
 	else
 		open_relay_next(ctx, st);
 }
@@ -517,14 +566,14 @@ static void open_relay_tls_ready(struct probe_ctx *ctx, struct open_relay_state 
 	}
 	relay_battery_session_start(&st->battery, true, relay_battery_session_errors(&st->battery));
 	if (st->phase == OPEN_RELAY_PHASE_CANARY)
-		open_relay_canary_send(ctx, st);
+		open_relay_canary_start(ctx, st);
 	else
 		open_relay_next(ctx, st);
 }
 
 static void open_relay_step(struct probe_ctx *ctx, const struct probe_reply *r)
 {
-	struct open_relay_state *st = probe_state(ctx);
+	struct open_relay_state *st = open_relay_state_for(ctx);
 	if (relay_battery_owns_tag(r->tag))
 		open_relay_battery_reply(ctx, st, r);
 	else if (r->tag == OPEN_RELAY_TAG_STARTTLS)
@@ -535,7 +584,7 @@ static void open_relay_step(struct probe_ctx *ctx, const struct probe_reply *r)
 
 static void open_relay_interrupted(struct probe_ctx *ctx, enum outcome why)
 {
-	struct open_relay_state *st = probe_state(ctx);
+	struct open_relay_state *st = open_relay_state_for(ctx);
 	assert(st->ready);
 	if (st->phase == OPEN_RELAY_PHASE_CANARY) {
 		char note[120];

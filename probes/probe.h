@@ -37,6 +37,13 @@
  *	it does neither, the probe's outcome is the failure and its verdict
  *	inconclusive.
  *
+ *	A run may hold several sessions at once (probe_open_session(), within
+ *	--per-host): each callback is for one of them, probe_session_slot()
+ *	says which, and every call acts on that session. A session ended
+ *	before start() ran in it is dropped silently while others go on (a
+ *	server that takes one connection at a time). After probe_conclude()
+ *	the others quit at their next reply, without calling the probe.
+ *
  *	The send path refuses DATA, BDAT and message content unless the scan
  *	was started with --allow-data, so no probe can deliver mail by accident.
  *
@@ -224,6 +231,30 @@ int probe_read_raw(struct probe_ctx *ctx, int tag);
 
 /* Continues in a new session (after interrupted(), or to spread attempts). */
 int probe_reconnect(struct probe_ctx *ctx);
+
+/* Sessions of one run that may be open at once. */
+#define PROBE_MAX_SLOTS 8
+
+/*
+ * Asks for one more session of this run alongside the current one; start()
+ * runs in it after its preamble. SA_ERROR_RANGE when the run already holds
+ * or awaits --per-host (at most PROBE_MAX_SLOTS) sessions, its session
+ * budget is spent, or it has concluded.
+ */
+int probe_open_session(struct probe_ctx *ctx);
+
+/*
+ * Ends the current session (QUIT) without a successor while other
+ * sessions of the run go on. SA_ERROR_INVAL when it is the only one:
+ * conclude or reconnect instead.
+ */
+int probe_end_session(struct probe_ctx *ctx);
+
+/* Which of the run's sessions the current callback is for: 0 .. PROBE_MAX_SLOTS - 1. */
+unsigned probe_session_slot(const struct probe_ctx *ctx);
+
+/* Sessions of the run open or asked for, the current one included. */
+unsigned probe_session_count(const struct probe_ctx *ctx);
 
 /* Ends the probe with a verdict and an optional one-line reason (fmt may be NULL). */
 void probe_conclude(struct probe_ctx *ctx, enum verdict v, const char *fmt, ...)

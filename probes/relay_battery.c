@@ -348,7 +348,9 @@ int relay_battery_init(struct relay_battery *b, const struct relay_battery_setup
 {
 	const struct probe_settings *set = setup->settings;
 	const struct probe_target *t = setup->target;
-	*b = (struct relay_battery){.txn_sender = -1};
+	*b = (struct relay_battery){0};
+	for (unsigned i = 0; i < PROBE_MAX_SLOTS; i++)
+		b->slots[i].txn_sender = -1;
 	if ((setup->senders & RELAY_SENDERS_ALL) == 0 || (setup->forms & RELAY_FORMS_ALL) == 0 ||
 	    set->relay_domain == NULL || set->relay_domain[0] == '\0')
 		return SA_ERROR_INVAL;
@@ -396,29 +398,36 @@ void relay_battery_reset(struct relay_battery *b)
 		if (b->senders[s].status != RELAY_MAIL_OFF &&
 		    b->senders[s].status != RELAY_MAIL_SKIPPED)
 			b->senders[s].status = RELAY_MAIL_UNKNOWN;
-	relay_battery_session_start(b, b->tls, 0);
+	relay_battery_session_start(b, b->slots[b->slot].tls, 0);
 }
 
 /* ---- sessions and flights ---- */
 
+void relay_battery_use_slot(struct relay_battery *b, unsigned slot)
+{
+	assert(slot < PROBE_MAX_SLOTS);
+	b->slot = slot;
+}
+
 void relay_battery_session_start(struct relay_battery *b, bool tls, unsigned errors)
 {
-	b->tls = tls;
-	b->mail_sent = false;
-	b->txn_sender = -1;
-	b->errors = errors;
-	b->outstanding = 0;
-	b->flights = 0;
-	b->session_judged = 0;
+	b->slots[b->slot] = (struct relay_slot){.tls = tls, .txn_sender = -1, .errors = errors};
+}
+
+/* Attempt i is in the flight of the current session. */
+static bool relay_sent_here(const struct relay_battery *b, int i)
+{
+	return b->attempts[i].status == RELAY_ATTEMPT_SENT && b->attempts[i].slot == b->slot;
 }
 
 void relay_battery_session_lost(struct relay_battery *b)
 {
+	struct relay_slot *sl = &b->slots[b->slot];
 	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++)
-		if (b->attempts[i].status == RELAY_ATTEMPT_SENT)
+		if (relay_sent_here(b, i))
 			b->attempts[i].status = RELAY_ATTEMPT_PENDING;
-	b->outstanding = 0;
-	b->txn_sender = -1;
+	sl->outstanding = 0;
+	sl->txn_sender = -1;
 }
 
 static bool relay_sender_usable(const struct relay_battery *b, int s)
@@ -479,6 +488,7 @@ static void relay_flight_rcpt(struct relay_battery *b, struct relay_flight *fl, 
 	relay_rcpt_line(b, i, relay_flight_push(fl, RELAY_TAG_RCPT + i)->line, RELAY_LINE_MAX);
 	a->status = RELAY_ATTEMPT_SENT;
 	a->sender = (uint8_t)sender;
+	a->slot = (uint8_t)b->slot;
 	(*room)--;
 }
 
@@ -486,14 +496,15 @@ static void relay_flight_rcpt(struct relay_battery *b, struct relay_flight *fl, 
 static void relay_flight_transaction(struct relay_battery *b, struct relay_flight *fl, int s,
                                      size_t *room)
 {
-	if (b->txn_sender != s) {
+	struct relay_slot *sl = &b->slots[b->slot];
+	if (sl->txn_sender != s) {
 		assert(*room >= 2 && "a MAIL goes with at least one RCPT");
-		if (b->mail_sent)
+		if (sl->mail_sent)
 			strcpy(relay_flight_push(fl, RELAY_TAG_RSET)->line, "RSET");
 		relay_mail_line(b, s, relay_flight_push(fl, RELAY_TAG_MAIL + s)->line,
 		                RELAY_LINE_MAX);
-		b->mail_sent = true;
-		b->txn_sender = s;
+		sl->mail_sent = true;
+		sl->txn_sender = s;
 		(*room)--;
 	}
 	for (int c = 0; c < RELAY_CONTROL_COUNT; c++)
@@ -517,6 +528,19 @@ static size_t relay_sessions_for(size_t n)
 	return (n + per_session - 1) / per_session;
 }
 
+size_t relay_battery_sessions_wanted(const struct relay_battery *b)
+{
+	return relay_sessions_for(relay_pending_count(b));
+}
+
+bool relay_battery_in_flight(const struct relay_battery *b)
+{
+	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++)
+		if (b->attempts[i].status == RELAY_ATTEMPT_SENT)
+			return true;
+	return false;
+}
+
 /*
  * A follow-up flight of at most room attempts costs one round trip; a
  * fresh session three and carries a full flight: follow up only when
@@ -530,25 +554,26 @@ static bool relay_follow_up_pays(const struct relay_battery *b, size_t room)
 
 enum relay_next relay_battery_next(struct relay_battery *b, struct relay_flight *fl)
 {
-	assert(b->outstanding == 0);
+	struct relay_slot *sl = &b->slots[b->slot];
+	assert(sl->outstanding == 0);
 	int s = relay_pick_sender(b);
 	if (s < 0)
 		return RELAY_NEXT_DONE;
 	/* Worst case: every MAIL not yet accepted here refused, and every RCPT refused. */
-	unsigned committed = b->errors + (b->txn_sender == s ? 0 : 1);
+	unsigned committed = sl->errors + (sl->txn_sender == s ? 0 : 1);
 	if (committed >= RELAY_MAX_ERRORS_PER_SESSION)
 		return RELAY_NEXT_RECONNECT;
-	if (b->reconnects && b->pipelining && b->flights > 0 &&
+	if (b->reconnects && b->pipelining && sl->flights > 0 &&
 	    !relay_follow_up_pays(b, RELAY_MAX_ERRORS_PER_SESSION - committed))
 		return RELAY_NEXT_RECONNECT;
-	size_t room = RELAY_MAX_ERRORS_PER_SESSION - b->errors;
+	size_t room = RELAY_MAX_ERRORS_PER_SESSION - sl->errors;
 	fl->n = 0;
 	do {
 		relay_flight_transaction(b, fl, s, &room);
 		s = relay_pick_sender(b);
 	} while (b->reconnects && s >= 0 && room >= 2);
-	b->outstanding = (unsigned)fl->n;
-	b->flights++;
+	sl->outstanding = (unsigned)fl->n;
+	sl->flights++;
 	return RELAY_NEXT_FLIGHT;
 }
 
@@ -559,17 +584,17 @@ bool relay_battery_owns_tag(int tag)
 
 bool relay_battery_flight_done(const struct relay_battery *b)
 {
-	return b->outstanding == 0;
+	return b->slots[b->slot].outstanding == 0;
 }
 
 unsigned relay_battery_session_errors(const struct relay_battery *b)
 {
-	return b->errors;
+	return b->slots[b->slot].errors;
 }
 
 size_t relay_battery_session_judged(const struct relay_battery *b)
 {
-	return b->session_judged;
+	return b->slots[b->slot].judged;
 }
 
 /* ---- replies ---- */
@@ -627,12 +652,12 @@ static enum relay_event relay_on_mail(struct relay_battery *b, int s, enum relay
 	}
 	relay_keep_reply(&ss->mail_refused, r);
 	ss->status = RELAY_MAIL_REFUSED;
-	if (b->txn_sender == s)
-		b->txn_sender = -1; /* a later MAIL of the same flight may have opened another */
+	if (b->slots[b->slot].txn_sender == s)
+		b->slots[b->slot].txn_sender = -1; /* a later MAIL of the flight may open another */
 	/* Its RCPTs will be answered 503: controls wait for the next sender. */
 	for (int i = 0; i < RELAY_ATTEMPT_COUNT; i++) {
 		struct relay_attempt *a = &b->attempts[i];
-		if (relay_is_control(i) && a->status == RELAY_ATTEMPT_SENT)
+		if (relay_is_control(i) && relay_sent_here(b, i))
 			a->status = RELAY_ATTEMPT_PENDING;
 		else if (relay_attempt_matches(i, s, -1) &&
 		         (a->status == RELAY_ATTEMPT_SENT || a->status == RELAY_ATTEMPT_PENDING))
@@ -645,11 +670,11 @@ static void relay_on_rcpt(struct relay_battery *b, int i, enum relay_class cls,
                           const struct smtp_reply *r)
 {
 	struct relay_attempt *a = &b->attempts[i];
-	if (a->status != RELAY_ATTEMPT_SENT)
-		return; /* settled when its MAIL was refused */
+	if (!relay_sent_here(b, i))
+		return; /* settled when its MAIL was refused, or planned again after a reset */
 	a->status = RELAY_ATTEMPT_JUDGED;
 	a->cls = (uint8_t)cls;
-	b->session_judged++;
+	b->slots[b->slot].judged++;
 	if (relay_is_control(i) || relay_accepted_class(cls))
 		relay_keep_reply(&a->reply, r);
 }
@@ -657,13 +682,14 @@ static void relay_on_rcpt(struct relay_battery *b, int i, enum relay_class cls,
 enum relay_event relay_battery_on_reply(struct relay_battery *b, int tag,
                                         const struct smtp_reply *r)
 {
-	assert(relay_battery_owns_tag(tag) && b->outstanding > 0);
-	b->outstanding--;
+	struct relay_slot *sl = &b->slots[b->slot];
+	assert(relay_battery_owns_tag(tag) && sl->outstanding > 0);
+	sl->outstanding--;
 	enum relay_class cls = relay_battery_classify(r);
-	if (cls == RELAY_CLASS_TLS_REQUIRED && b->tls)
+	if (cls == RELAY_CLASS_TLS_REQUIRED && sl->tls)
 		cls = RELAY_CLASS_REJECTED; /* already encrypted: just a refusal */
 	if (!relay_accepted_class(cls))
-		b->errors++;
+		sl->errors++;
 	if (cls == RELAY_CLASS_THROTTLED)
 		return RELAY_EVENT_THROTTLED;
 	if (cls == RELAY_CLASS_TLS_REQUIRED)

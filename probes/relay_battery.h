@@ -55,6 +55,15 @@
  *	excepted. Without PIPELINING every command is a round trip and the
  *	session goes on while the budget allows.
  *
+ *	Sessions in parallel. The attempts are one pool shared by up to
+ *	PROBE_MAX_SLOTS sessions at once: relay_battery_use_slot() names the
+ *	session the following calls are for (slot 0 unless a probe opens
+ *	more), each plans its flights from the attempts still pending, so no
+ *	attempt goes out twice, and relay_battery_sessions_wanted() says how
+ *	many sessions the pending attempts need. RELAY_NEXT_DONE with
+ *	relay_battery_in_flight() true means this session has nothing left
+ *	while others still await replies: the battery is not complete yet.
+ *
  *	Verdict. Relay attempts accepted (250, 251, or 252 noted as
  *	unverified) and at least one control refused: vulnerable. Accepted but
  *	both controls accepted as well: suspected (accept-all at RCPT time).
@@ -172,7 +181,7 @@ enum relay_class {
 enum relay_next {
 	RELAY_NEXT_FLIGHT,    /* send the flight */
 	RELAY_NEXT_RECONNECT, /* the session's error budget is spent: continue in a new one */
-	RELAY_NEXT_DONE,      /* nothing left to try */
+	RELAY_NEXT_DONE,      /* nothing left to plan (others may still await replies) */
 };
 
 /* What a reply means for the session, beyond the attempt it answers. */
@@ -207,6 +216,7 @@ struct relay_battery_setup {
 struct relay_attempt {
 	uint8_t status;          /* private enum */
 	uint8_t sender;          /* sender the attempt went with (controls: set when sent) */
+	uint8_t slot;            /* session it went out in */
 	uint8_t cls;             /* enum relay_class once judged */
 	struct smtp_reply reply; /* bounded copy, kept for accepted attempts and controls */
 };
@@ -215,6 +225,17 @@ struct relay_sender_state {
 	uint8_t status;                  /* private enum */
 	struct smtp_reply mail_accepted; /* latest acceptance of MAIL FROM (bounded copy) */
 	struct smtp_reply mail_refused;  /* the refusal, when MAIL FROM was refused */
+};
+
+/* What the battery knows of one of the sessions it runs in. */
+struct relay_slot {
+	bool tls;
+	bool mail_sent;
+	int txn_sender; /* sender of the open transaction, -1 for none */
+	unsigned errors;
+	unsigned outstanding;
+	unsigned flights;
+	size_t judged;
 };
 
 struct relay_battery {
@@ -229,14 +250,8 @@ struct relay_battery {
 	struct relay_sender_state senders[RELAY_SENDER_COUNT];
 	bool reconnects;
 	bool pipelining; /* the server offered PIPELINING */
-	/* the current session */
-	bool tls;
-	bool mail_sent;
-	int txn_sender; /* sender of the open transaction, -1 for none */
-	unsigned errors;
-	unsigned outstanding;
-	unsigned flights;
-	size_t session_judged;
+	unsigned slot;   /* the session calls are for */
+	struct relay_slot slots[PROBE_MAX_SLOTS];
 };
 
 struct relay_judgement {
@@ -267,8 +282,20 @@ int relay_battery_init(struct relay_battery *b, const struct relay_battery_setup
 /* Releases the replies kept for evidence; the battery may be re-initialised. */
 void relay_battery_free(struct relay_battery *b);
 
-/* Forgets every result, keeping the addresses: the battery runs again (after STARTTLS). */
+/*
+ * Forgets every result, keeping the addresses: the battery runs again (after
+ * STARTTLS). Other sessions' replies still due are ignored.
+ */
 void relay_battery_reset(struct relay_battery *b);
+
+/* The following calls are for the session in slot (0 .. PROBE_MAX_SLOTS - 1). */
+void relay_battery_use_slot(struct relay_battery *b, unsigned slot);
+
+/* Sessions the pending attempts need, one full flight each. */
+size_t relay_battery_sessions_wanted(const struct relay_battery *b);
+
+/* True while attempts of any session await their replies. */
+bool relay_battery_in_flight(const struct relay_battery *b);
 
 /*
  * A new session begins (or the old one continues in TLS): nothing is open,

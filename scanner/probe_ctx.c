@@ -4,9 +4,11 @@
  *
  * DESCRIPTION
  *	A struct probe_ctx is a probe run (scheduler.h): it outlives the
- *	sessions it uses. Commands go to the current session's queue after a
- *	safety check; findings are kept on the run and handed to the target
- *	when the run ends, so a pointer returned by probe_finding() stays
+ *	sessions it uses, and may use several at once. The session of the
+ *	callback running (ctx->session, ctx->slot, set by session.c) is the
+ *	one every call acts on. Commands go to its queue after a safety
+ *	check; findings are kept on the run and handed to the target when
+ *	the run ends, so a pointer returned by probe_finding() stays
  *	valid for the whole run.
  *
  *	The send path is where the no-DATA rule lives: DATA and BDAT are
@@ -144,10 +146,33 @@ const char *probe_failure(const struct probe_ctx *ctx)
 
 int probe_reconnect(struct probe_ctx *ctx)
 {
-	if (ctx->concluded || ctx->record->sessions >= SCHEDULER_MAX_SESSIONS_PER_RUN)
+	if (ctx->concluded || ctx->record->sessions + ctx->wanted >= SCHEDULER_MAX_SESSIONS_PER_RUN)
 		return SA_ERROR_RANGE;
-	ctx->reconnect_wanted = true;
+	ctx->reconnect_slots |= 1u << ctx->slot;
 	return 0;
+}
+
+int probe_open_session(struct probe_ctx *ctx)
+{
+	return scheduler__want_session(ctx);
+}
+
+int probe_end_session(struct probe_ctx *ctx)
+{
+	if (ctx->session == NULL || ctx->concluded || ctx->nactive + ctx->wanted < 2)
+		return SA_ERROR_INVAL;
+	ctx->closing_slots |= 1u << ctx->slot;
+	return 0;
+}
+
+unsigned probe_session_slot(const struct probe_ctx *ctx)
+{
+	return ctx->slot;
+}
+
+unsigned probe_session_count(const struct probe_ctx *ctx)
+{
+	return ctx->nactive + ctx->wanted;
 }
 
 void probe_conclude(struct probe_ctx *ctx, enum verdict v, const char *fmt, ...)
@@ -155,6 +180,7 @@ void probe_conclude(struct probe_ctx *ctx, enum verdict v, const char *fmt, ...)
 	if (ctx->concluded)
 		return;
 	ctx->concluded = true;
+	scheduler__run_concluded(ctx);
 	ctx->record->verdict = v;
 	free(ctx->record->verdict_reason);
 	ctx->record->verdict_reason = NULL;

@@ -332,7 +332,7 @@ int scan_run(struct scan_options *opt)
 	rc = opt->writer->begin ? opt->writer->begin(&ropt, &result) : 0;
 	if (rc == 0)
 		rc = partial_scan_replay(&part, &ropt, &result);
-	if (rc == 0 && opt->targets.nspecs > 0)
+	if (rc == 0)
 		rc = scan_loop(&engine, partial_scan_options(&part, opt), tls, &result,
 			       partial_scan_report(&part, &ropt), domains);
 	result.finished_ms = scan_wall_ms();

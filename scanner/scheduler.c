@@ -18,7 +18,11 @@
  *
  *	A failure before a probe's start() (refused, reset before the greeting,
  *	421) is retried --retries times with doubling delays; after start() the
- *	probe's interrupted() decides.
+ *	probe's interrupted() decides. A run with several sessions finishes
+ *	when its outcome is decided and its last session has ended; an extra
+ *	session that fails before start() is dropped while others go on.
+ *	A session that said QUIT and no longer waits for the 221 leaves its
+ *	run at once but counts for its host until the connection closes.
  */
 #include "scheduler.h"
 
@@ -142,18 +146,22 @@ static struct scheduler_host *scheduler_ready_pop(struct scheduler *s)
 }
 
 static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, const char *reason);
+static void scheduler_run_end(struct probe_ctx *run, enum outcome outcome, const char *reason);
 static void scheduler_job_cut(struct target_job *job, enum outcome outcome, const char *why,
 			      bool only_queued);
 
+/* Puts run in its host's queue, unless it is there, for the sessions it wants. */
 static void scheduler_enqueue(struct probe_ctx *run, uint64_t delay_ms)
 {
 	struct scheduler *s = run->job->sched;
 	struct scheduler_host *h = run->job->host;
 	if (s->interrupted) {
 		/* A retry or a reconnect after the interruption: nothing new starts. */
-		scheduler_run_finish(run, OUTCOME_INTERRUPTED, "the scan was interrupted");
+		scheduler_run_end(run, OUTCOME_INTERRUPTED, "the scan was interrupted");
 		return;
 	}
+	if (run->phase == PROBE_RUN_WAITING)
+		return;
 	run->phase = PROBE_RUN_WAITING;
 	run->not_before_ms = scheduler__now(s) + delay_ms;
 	run->next_waiting = NULL;
@@ -172,6 +180,30 @@ static void scheduler_unqueue(struct probe_ctx *run)
 		pp = &(*pp)->next_waiting;
 	if (*pp == run)
 		*pp = run->next_waiting;
+}
+
+/* One more session for run. */
+static void scheduler_want(struct probe_ctx *run, uint64_t delay_ms)
+{
+	run->wanted++;
+	scheduler_enqueue(run, delay_ms);
+}
+
+/* The sessions run wants are no longer wanted; those running go on. */
+static void scheduler_drop_wanted(struct probe_ctx *run)
+{
+	run->wanted = 0;
+	if (run->phase != PROBE_RUN_WAITING)
+		return;
+	scheduler_unqueue(run);
+	run->phase = PROBE_RUN_ACTIVE;
+}
+
+static void scheduler_abort_sessions(struct probe_ctx *run, enum outcome outcome, const char *why)
+{
+	for (unsigned i = 0; i < PROBE_MAX_SLOTS; i++)
+		if (run->slots[i] != NULL)
+			session_abort(run->slots[i], outcome, why);
 }
 
 static void scheduler_backoff(struct scheduler *s, struct scheduler_host *h)
@@ -210,7 +242,7 @@ static void scheduler_hold_back(struct scheduler *s, struct probe_ctx *run)
 	s->fd_noted = true;
 	s->fd_ceiling = active > SCHEDULER_FD_RESERVE ? active - SCHEDULER_FD_RESERVE : 1;
 	s->fd_credit = 0;
-	scheduler_enqueue(run, active > 0 ? 0 : SCHEDULER_FD_RETRY_MS);
+	scheduler_want(run, active > 0 ? 0 : SCHEDULER_FD_RETRY_MS);
 }
 
 /* Additive increase: one more session each time as many as the cap have ended. */
@@ -324,11 +356,14 @@ static void scheduler_job_finish(struct target_job *job)
 static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, const char *reason)
 {
 	struct target_job *job = run->job;
-	assert(run->phase != PROBE_RUN_DONE);
+	assert(run->phase != PROBE_RUN_DONE && run->nactive == 0);
 	run->phase = PROBE_RUN_DONE;
+	run->wanted = 0;
 	run->record->outcome = outcome;
 	if (reason != NULL)
 		run->record->reason = strdup(reason);
+	free(run->end_reason);
+	run->end_reason = NULL;
 	if (!run->concluded)
 		run->record->verdict = VERDICT_INCONCLUSIVE;
 	for (size_t i = 0; i < run->nfindings; i++) {
@@ -341,6 +376,26 @@ static void scheduler_run_finish(struct probe_ctx *run, enum outcome outcome, co
 		run->probe->cleanup(run->state);
 	if (++job->ndone == job->nruns)
 		scheduler_job_finish(job);
+}
+
+/*
+ * The run's outcome is decided (the worse of two stands over completed):
+ * it finishes when its last session has ended. Those still running quit
+ * at their next reply (session.c calls no probe of a closing run).
+ */
+static void scheduler_run_end(struct probe_ctx *run, enum outcome outcome, const char *reason)
+{
+	if (!run->ending ||
+	    (run->end_outcome == OUTCOME_COMPLETED && outcome != OUTCOME_COMPLETED)) {
+		char *copy = reason != NULL ? strdup(reason) : NULL;
+		free(run->end_reason);
+		run->end_reason = copy;
+		run->end_outcome = outcome;
+	}
+	run->ending = true;
+	scheduler_drop_wanted(run);
+	if (run->nactive == 0)
+		scheduler_run_finish(run, run->end_outcome, run->end_reason);
 }
 
 /* What a probe concluded from replies that turned out to be out of step cannot stand. */
@@ -378,7 +433,7 @@ static void scheduler_hold_waiting(struct target_job *job)
 {
 	for (size_t i = 0; i < job->nruns; i++) {
 		struct probe_ctx *run = &job->runs[i];
-		if (run->phase == PROBE_RUN_WAITING) {
+		if (run->phase == PROBE_RUN_WAITING && run->nactive == 0) {
 			scheduler_unqueue(run);
 			run->phase = PROBE_RUN_HELD;
 		}
@@ -408,30 +463,35 @@ static bool scheduler_retryable(enum outcome o)
 	return o == OUTCOME_REFUSED || o == OUTCOME_CLOSED || o == OUTCOME_THROTTLED;
 }
 
-static void scheduler_probe_interrupted(struct probe_ctx *run, enum outcome o, const char *reason)
+static void scheduler_probe_interrupted(struct probe_ctx *run, unsigned slot, enum outcome o,
+					const char *reason)
 {
+	uint32_t bit = 1u << slot;
 	if (run->probe->interrupted != NULL) {
+		run->slot = slot;
 		run->failure = reason;
 		run->probe->interrupted(run, o);
 		run->failure = NULL;
 	}
-	if (run->reconnect_wanted && !run->concluded) {
-		run->reconnect_wanted = false;
-		scheduler_enqueue(run, 0);
+	bool reconnect = (run->reconnect_slots & bit) != 0;
+	run->reconnect_slots &= ~bit;
+	if (reconnect && !run->concluded) {
+		scheduler_want(run, 0);
 		return;
 	}
 	if (run->concluded && o == OUTCOME_TLS_ERROR && (run->probe->flags & PROBE_SEES_TLS_FAILURE))
-		scheduler_run_finish(run, OUTCOME_COMPLETED, NULL); /* the failure was its result */
+		scheduler_run_end(run, OUTCOME_COMPLETED, NULL); /* the failure was its result */
 	else
-		scheduler_run_finish(run, o, reason);
+		scheduler_run_end(run, o, reason);
 }
 
-static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, const char *reason)
+static void scheduler_preamble_failed(struct probe_ctx *run, unsigned slot, enum outcome o,
+				      const char *reason)
 {
 	struct scheduler *s = run->job->sched;
 	if (o == OUTCOME_TLS_ERROR && (run->probe->flags & PROBE_SEES_TLS_FAILURE)) {
 		/* A failed implicit-TLS handshake is what this probe reports on. */
-		scheduler_probe_interrupted(run, o, reason);
+		scheduler_probe_interrupted(run, slot, o, reason);
 		return;
 	}
 	/* A TLS failure is an answer: the probes that judge it must still run. */
@@ -442,49 +502,83 @@ static void scheduler_preamble_failed(struct probe_ctx *run, enum outcome o, con
 		run->failures++;
 		if (never_spoke)
 			scheduler_hold_waiting(job);
-		scheduler_enqueue(run, delay);
+		scheduler_want(run, delay);
 		return;
 	}
 	/* Dead port, tarpit, 421 or 554 greeting: what has not started shares the fate. */
-	scheduler_run_finish(run, o, reason);
+	scheduler_run_end(run, o, reason);
 	if (never_spoke)
 		scheduler_job_cut(job, o, reason, true);
 }
 
-void scheduler__session_done(struct probe_ctx *run, enum outcome o, const char *reason)
+void scheduler__session_done(struct probe_ctx *run, unsigned slot, enum outcome o,
+			     const char *reason)
 {
 	struct target_job *job = run->job;
 	struct scheduler *s = job->sched;
 	struct scheduler_host *h = job->host;
-	run->session = NULL;
+	uint32_t bit = 1u << slot;
+	bool reconnect = (run->reconnect_slots & bit) != 0;
+	/* Ended by the probe, or an extra session that never reached start(). */
+	bool spare = (run->closing_slots & bit) != 0 || (run->started_slots & bit) == 0;
+	assert(run->slots[slot] != NULL && run->nactive > 0);
+	run->slots[slot] = NULL;
+	run->nactive--;
+	run->reconnect_slots &= ~bit;
+	run->closing_slots &= ~bit;
+	run->started_slots &= ~bit;
+	if (o == OUTCOME_INTERRUPTED) {
+		scheduler_run_end(run, o, reason);
+	} else if (job->expired) {
+		char *why = scheduler_printf("target time budget exhausted (%s)",
+					     reason ? reason : "while finishing");
+		scheduler_run_end(run, OUTCOME_TIMEOUT, why);
+		free(why);
+	} else if (run->concluded && o == OUTCOME_PROTOCOL_ERROR) {
+		scheduler_run_distrust(run);
+		scheduler_run_end(run, o, reason);
+	} else if (scheduler__run_closing(run)) {
+		scheduler_run_end(run, OUTCOME_COMPLETED, NULL);
+	} else if (reconnect) {
+		scheduler_want(run, 0);
+	} else if (spare && (run->nactive > 0 || run->wanted > 0)) {
+		/* The run goes on in its other sessions. */
+	} else if (!run->started) {
+		scheduler_preamble_failed(run, slot, o, reason);
+	} else {
+		scheduler_probe_interrupted(run, slot, o, reason);
+	}
+	scheduler_host_release(s, h);
+	scheduler_wake(s);
+}
+
+void scheduler__session_closed(struct scheduler *s, struct scheduler_host *h, enum outcome o)
+{
 	h->active--;
 	s->sessions_active--;
 	scheduler_fd_regrow(s);
 	if (o == OUTCOME_THROTTLED)
 		scheduler_backoff(s, h);
 	scheduler_ready_push(s, h);
-	if (o == OUTCOME_INTERRUPTED) {
-		scheduler_run_finish(run, o, reason);
-	} else if (job->expired) {
-		char *why = scheduler_printf("target time budget exhausted (%s)",
-					     reason ? reason : "while finishing");
-		scheduler_run_finish(run, OUTCOME_TIMEOUT, why);
-		free(why);
-	} else if (run->concluded && o == OUTCOME_PROTOCOL_ERROR) {
-		scheduler_run_distrust(run);
-		scheduler_run_finish(run, o, reason);
-	} else if (run->concluded) {
-		scheduler_run_finish(run, OUTCOME_COMPLETED, NULL);
-	} else if (run->reconnect_wanted) {
-		run->reconnect_wanted = false;
-		scheduler_enqueue(run, 0);
-	} else if (!run->started) {
-		scheduler_preamble_failed(run, o, reason);
-	} else {
-		scheduler_probe_interrupted(run, o, reason);
-	}
 	scheduler_host_release(s, h);
 	scheduler_wake(s);
+}
+
+int scheduler__want_session(struct probe_ctx *run)
+{
+	const struct scheduler *s = run->job->sched;
+	unsigned limit = s->opt->per_host < PROBE_MAX_SLOTS ? s->opt->per_host : PROBE_MAX_SLOTS;
+	if (scheduler__run_closing(run) || s->interrupted || run->job->expired ||
+	    run->nactive + run->wanted >= limit ||
+	    run->record->sessions + run->wanted >= SCHEDULER_MAX_SESSIONS_PER_RUN)
+		return SA_ERROR_RANGE;
+	scheduler_want(run, 0);
+	return 0;
+}
+
+void scheduler__run_concluded(struct probe_ctx *run)
+{
+	scheduler_drop_wanted(run);
 }
 
 /* ---- jobs ---- */
@@ -500,15 +594,15 @@ static void scheduler_job_cut(struct target_job *job, enum outcome outcome, cons
 		struct probe_ctx *run = &job->runs[i];
 		switch (run->phase) {
 		case PROBE_RUN_WAITING:
-			scheduler_unqueue(run);
-			scheduler_run_finish(run, outcome, why);
+		case PROBE_RUN_ACTIVE:
+			scheduler_drop_wanted(run);
+			if (run->nactive == 0)
+				scheduler_run_end(run, outcome, why);
+			else if (!only_queued)
+				scheduler_abort_sessions(run, outcome, why);
 			break;
 		case PROBE_RUN_HELD:
-			scheduler_run_finish(run, outcome, why);
-			break;
-		case PROBE_RUN_ACTIVE:
-			if (!only_queued)
-				session_abort(run->session, outcome, why);
+			scheduler_run_end(run, outcome, why);
 			break;
 		case PROBE_RUN_DONE:
 			break;
@@ -558,11 +652,15 @@ void scheduler_interrupt(struct scheduler *s, const char *why)
 	scheduler_wake(s);
 }
 
+/* Starts one of the sessions run wants (it has left its host's queue). */
 static void scheduler_start_run(struct scheduler *s, struct probe_ctx *run)
 {
 	struct target_job *job = run->job;
+	assert(run->wanted > 0);
+	run->wanted--;
 	run->phase = PROBE_RUN_ACTIVE;
 	run->record->sessions++;
+	run->nactive++;
 	job->host->active++;
 	s->sessions_active++;
 	if (!job->deadline_armed) {
@@ -570,16 +668,24 @@ static void scheduler_start_run(struct scheduler *s, struct probe_ctx *run)
 		uv_timer_start(&job->deadline, scheduler_on_deadline, s->opt->timeouts.target_ms, 0);
 	}
 	int rc = session_start(s, run);
-	if (rc == 0)
+	if (rc == 0) {
+		if (run->wanted > 0)
+			scheduler_enqueue(run, 0);
 		return;
+	}
 	run->record->sessions--;
+	run->nactive--;
 	job->host->active--;
 	s->sessions_active--;
 	if (rc == SA_ERROR_AGAIN) {
 		scheduler_hold_back(s, run);
+	} else if (run->nactive > 0 || run->wanted > 0) {
+		/* An extra session: the run goes on in the others. */
+		if (run->wanted > 0)
+			scheduler_enqueue(run, 0);
 	} else {
 		char *why = scheduler_printf("cannot open a socket: %s", sa_error_str(rc));
-		scheduler_run_finish(run, OUTCOME_CLOSED, why ? why : "cannot open a socket");
+		scheduler_run_end(run, OUTCOME_CLOSED, why ? why : "cannot open a socket");
 		free(why);
 	}
 }
@@ -611,6 +717,7 @@ static void scheduler_init_run(struct target_job *job, size_t i)
 	run->record->probe = p->name;
 	run->record->verdict = VERDICT_INCONCLUSIVE;
 	run->phase = PROBE_RUN_HELD;
+	run->wanted = 1;
 	if (p->state_size > 0)
 		run->state = calloc(1, p->state_size);
 }
@@ -955,6 +1062,8 @@ int scheduler_init(struct scheduler *s, uv_loop_t *loop, const struct scan_optio
 	s->result = result;
 	s->report = report;
 	s->syslog = syslog_sink_open(&opt->syslog, result->scan_id, stderr);
+	for (size_t i = 0; i < result->ndomains; i++)
+		syslog_sink_send_domain(s->syslog, result->domains[i]);
 	target_iter_init(&s->iter);
 	s->may_repeat = target_list_may_repeat(&opt->targets);
 	uv_timer_init(loop, &s->pump_timer);

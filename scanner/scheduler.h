@@ -9,7 +9,10 @@
  *	time, so a 100,000-target scan never holds 100,000 resolved jobs.
  *	A name is resolved (dns.c); each address and port becomes a target
  *	job holding one probe run per selected probe. A probe run is what a
- *	probe sees as its struct probe_ctx: it survives reconnects.
+ *	probe sees as its struct probe_ctx: it survives reconnects, and may
+ *	hold several sessions at once (probe_open_session); each session it
+ *	wants waits in its host's queue like any other, so every limit below
+ *	counts sessions, not runs.
  *
  *	Fairness and politeness: runs wait in a queue per host address; hosts
  *	with waiting runs are served round-robin, within --concurrency
@@ -59,29 +62,44 @@ struct scheduler_host;
 typedef void (*scheduler_finish_hook)(void *arg, struct target_result *t);
 struct scheduler_seen;
 
+_Static_assert(PROBE_MAX_SLOTS <= 32, "slot sets are 32-bit masks");
+
 /* Sessions one probe run may use in all (reconnects included). */
 #define SCHEDULER_MAX_SESSIONS_PER_RUN 64
 
 enum probe_run_phase {
 	PROBE_RUN_HELD,    /* waits for the scout's TCP connection */
-	PROBE_RUN_WAITING, /* in its host's queue */
-	PROBE_RUN_ACTIVE,  /* a session is running it */
+	PROBE_RUN_WAITING, /* in its host's queue for a session (others may run) */
+	PROBE_RUN_ACTIVE,  /* sessions are running it, none is wanted */
 	PROBE_RUN_DONE,
 };
 
-/* One probe on one target: the probe's struct probe_ctx. */
+/*
+ * One probe on one target: the probe's struct probe_ctx. A run may hold
+ * up to PROBE_MAX_SLOTS sessions at once (probe_open_session); session
+ * points to the one the current probe callback is for.
+ */
 struct probe_ctx {
 	const struct probe *probe;
 	struct target_job *job;
 	struct probe_record *record;
 	void *state;
-	struct session *session;
+	struct session *session;              /* during a callback: its session, else NULL */
+	unsigned slot;                        /* during a callback: its slot */
+	struct session *slots[PROBE_MAX_SLOTS];
+	unsigned nactive;                     /* sessions running */
+	unsigned wanted;                      /* sessions asked for, not yet started */
+	uint32_t reconnect_slots;             /* slots whose session wants a successor */
+	uint32_t started_slots;               /* slots whose session ran start() */
+	uint32_t closing_slots;               /* slots ended by probe_end_session() */
 	struct finding **findings;
 	size_t nfindings, findings_cap;
 	enum probe_run_phase phase;
 	bool started;          /* start() ran at least once */
 	bool concluded;
-	bool reconnect_wanted;
+	bool ending;           /* the outcome is decided: sessions only quit */
+	enum outcome end_outcome;
+	char *end_reason;
 	const char *failure;   /* during interrupted(): why the session ended */
 	unsigned failures;     /* connection-level failures retried so far */
 	uint64_t not_before_ms;
@@ -179,8 +197,30 @@ void scheduler__session_connected(struct probe_ctx *run);
 /* The server greeted with 220 (or answered a raw TLS probe): it does talk. */
 void scheduler__session_answered(struct probe_ctx *run);
 
-/* The session of run has ended and its handles are closed. reason may be NULL. */
-void scheduler__session_done(struct probe_ctx *run, enum outcome outcome, const char *reason);
+/*
+ * A session of run ended in slot: its handles are closed, or it has said
+ * QUIT and only waits for the server to close. reason may be NULL.
+ */
+void scheduler__session_done(struct probe_ctx *run, unsigned slot, enum outcome outcome,
+			     const char *reason);
+
+/* A session's connection to host is closed (after scheduler__session_done). */
+void scheduler__session_closed(struct scheduler *s, struct scheduler_host *h,
+			       enum outcome outcome);
+
+/* The run neither calls the probe nor starts sessions any more: they only quit. */
+static inline bool scheduler__run_closing(const struct probe_ctx *run)
+{
+	return run->concluded || run->ending;
+}
+
+/* ---- called by probe_ctx.c ---- */
+
+/* One more session for run alongside its others; 0, SA_ERROR_RANGE beyond the limits. */
+int scheduler__want_session(struct probe_ctx *run);
+
+/* The probe concluded: sessions asked for are dropped; those running quit at their next reply. */
+void scheduler__run_concluded(struct probe_ctx *run);
 
 /* Milliseconds on the loop clock. */
 uint64_t scheduler__now(const struct scheduler *s);

@@ -9,6 +9,12 @@
  *	  PROBE -> STARTTLS -> TLS_HANDSHAKE -> EHLO_TLS -> PROBE   (probe asks)
  *	  PROBE -> QUIT -> closed                                    (probe done)
  *
+ *	When the probe wants a fresh session rather than concluding, the 221
+ *	to QUIT proves nothing: once the QUIT is written (uv_shutdown) the
+ *	run is told the session is done and may start the next, while this
+ *	connection waits, detached, for the server to close. A concluded run
+ *	still waits for the 221, so replies found out of step void its verdict.
+ *
  *	Two STARTTLS variants serve the TLS probes. Injection writes a second
  *	command in the STARTTLS segment and, after the handshake, waits a
  *	moment in INJECT_WAIT for a reply the server should never send. Raw
@@ -136,10 +142,13 @@ struct session_cmd_queue {
 
 struct session {
 	struct scheduler *sched;
-	struct probe_ctx *run;
+	struct probe_ctx *run;  /* NULL once detached: the QUIT is out, the run went on */
+	struct scheduler_host *host;
+	unsigned slot; /* in run->slots */
 	uint64_t id;
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
+	uv_shutdown_t shutdown_req;
 	uv_timer_t timer;
 	int open_handles;
 	enum session_state state;
@@ -239,7 +248,7 @@ static const char *session_phrase(const struct session *s, char *buf, size_t buf
 
 static void session_trace(const struct session *s, const char *dir, const char *text, size_t len)
 {
-	if (!session_opt(s)->verbose)
+	if (!session_opt(s)->verbose || s->run == NULL)
 		return;
 	struct timespec ts;
 	struct tm tm;
@@ -382,6 +391,37 @@ static void session_write(struct session *s, const char *data, size_t len)
 	w->owned = NULL;
 	memcpy(w->data, data, len);
 	session_write_buf(s, w, w->data, len);
+}
+
+/*
+ * The QUIT is written: the run goes on without this session, which only
+ * waits for the server to close (any byte, the 221 included, or the QUIT
+ * timeout closes it) and counts for its host until then, so the server
+ * never sees more connections than --per-host.
+ */
+static void session_on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct session *s = req->data;
+	if (s->ending)
+		return;
+	if (status < 0) {
+		session_end(s, OUTCOME_COMPLETED, NULL);
+		return;
+	}
+	struct probe_ctx *run = s->run;
+	s->run = NULL;
+	scheduler__session_done(run, s->slot, OUTCOME_COMPLETED, NULL);
+}
+
+/*
+ * A QUIT whose 221 nobody needs: the session detaches once the QUIT is
+ * written (uv_shutdown waits for the writes; uv_close alone would cancel them).
+ */
+static void session_shutdown(struct session *s)
+{
+	s->shutdown_req.data = s;
+	if (uv_shutdown(&s->shutdown_req, (uv_stream_t *)&s->tcp, session_on_shutdown) < 0)
+		session_end(s, OUTCOME_COMPLETED, NULL);
 }
 
 /* Sends one line the session itself composed (preamble, STARTTLS, QUIT). */
@@ -537,10 +577,35 @@ static void session_record_tls(struct session *s)
 
 static void session_raw_deliver(struct session *s);
 
-static void session_after_raw_probe(struct session *s)
+/* The probe is done with this session: concluded, or it wants it replaced or ended. */
+static bool session_released(const struct session *s)
+{
+	uint32_t bit = 1u << s->slot;
+	return scheduler__run_closing(s->run) ||
+	       ((s->run->reconnect_slots | s->run->closing_slots) & bit) != 0;
+}
+
+/* Runs start() (reply NULL) or step() for this session: the probe API acts on it meanwhile. */
+static void session_call_probe(struct session *s, const struct probe_reply *reply)
 {
 	struct probe_ctx *run = s->run;
-	if (run->concluded || run->reconnect_wanted) {
+	if (scheduler__run_closing(run))
+		return;
+	run->session = s;
+	run->slot = s->slot;
+	if (reply == NULL) {
+		run->started = true;
+		run->started_slots |= 1u << s->slot;
+		run->probe->start(run);
+	} else {
+		run->probe->step(run, reply);
+	}
+	run->session = NULL;
+}
+
+static void session_after_raw_probe(struct session *s)
+{
+	if (session_released(s)) {
 		/* The stream is mid-handshake or worse: no QUIT could be understood. */
 		session_end(s, OUTCOME_COMPLETED, NULL);
 		return;
@@ -560,8 +625,7 @@ static void session_after_probe(struct session *s)
 	}
 	if (s->state != SESSION_PROBE)
 		return;
-	struct probe_ctx *run = s->run;
-	if (run->concluded || run->reconnect_wanted) {
+	if (session_released(s)) {
 		s->quitting = true;
 		session_queue_clear(&s->queued);
 		if (s->flight.head == NULL)
@@ -576,8 +640,7 @@ static void session_after_probe(struct session *s)
 static void session_start_probe(struct session *s)
 {
 	s->state = SESSION_PROBE;
-	s->run->started = true;
-	s->run->probe->start(s->run);
+	session_call_probe(s, NULL);
 	session_after_probe(s);
 }
 
@@ -585,7 +648,7 @@ static void session_start_probe(struct session *s)
 static void session_deliver_start_raw(struct session *s)
 {
 	s->state = SESSION_RAW;
-	s->run->probe->start(s->run);
+	session_call_probe(s, NULL);
 	session_after_probe(s);
 }
 
@@ -595,7 +658,7 @@ static void session_deliver_raw(struct session *s, int tag, const char *command,
 	struct probe_reply pr = {.tag = tag, .command = command, .reply = r, .raw = raw,
 				 .raw_len = raw_len};
 	s->state = s->raw ? SESSION_RAW : SESSION_PROBE;
-	s->run->probe->step(s->run, &pr);
+	session_call_probe(s, &pr);
 	session_after_probe(s);
 }
 
@@ -705,6 +768,8 @@ static void session_enter(struct session *s, enum session_state state)
 		break;
 	case SESSION_QUIT:
 		session_send_own(s, "QUIT");
+		if (!s->run->concluded && !s->ending)
+			session_shutdown(s);
 		break;
 	case SESSION_STATE_COUNT:
 		assert(!"not a state");
@@ -1022,6 +1087,10 @@ static void session_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *
 	struct session *s = stream->data;
 	if (s->ending)
 		return;
+	if (s->run == NULL) {
+		session_end(s, OUTCOME_COMPLETED, NULL); /* detached: the goodbye or the close */
+		return;
+	}
 	if (nread < 0) {
 		session_on_eof(s, nread);
 		return;
@@ -1074,7 +1143,6 @@ static void session_on_connect(uv_connect_t *req, int status)
 		session_enter(s, SESSION_GREETING);
 	} else if (s->run->probe->preamble == PROBE_PREAMBLE_TLS_RAW) {
 		s->raw = true;
-		s->run->started = true;
 		scheduler__session_answered(s->run);
 		session_deliver_start_raw(s);
 	} else {
@@ -1098,9 +1166,14 @@ static void session_free(struct session *s)
 	if (s->facts != NULL)
 		tls_facts_free(s->facts);
 	free(s->facts);
+	unsigned slot = s->slot;
+	struct scheduler *sched = s->sched;
+	struct scheduler_host *host = s->host;
 	free(s->raw_buf);
 	free(s);
-	scheduler__session_done(run, outcome, reason);
+	if (run != NULL)
+		scheduler__session_done(run, slot, outcome, reason);
+	scheduler__session_closed(sched, host, outcome);
 	free(reason);
 }
 
@@ -1150,6 +1223,10 @@ int session_start(struct scheduler *sched, struct probe_ctx *run)
 	}
 	s->sched = sched;
 	s->run = run;
+	s->host = run->job->host;
+	while (s->slot < PROBE_MAX_SLOTS && run->slots[s->slot] != NULL)
+		s->slot++;
+	assert(s->slot < PROBE_MAX_SLOTS && "the scheduler starts no more sessions than slots");
 	s->id = ++sched->session_seq;
 	s->state = SESSION_CONNECTING;
 	smtp_reply_parser_init(&s->parser, NULL);
@@ -1158,7 +1235,7 @@ int session_start(struct scheduler *sched, struct probe_ctx *run)
 	s->timer.data = s;
 	s->open_handles = 2;
 	s->connect_req.data = s;
-	run->session = s;
+	run->slots[s->slot] = s;
 	rc = uv_tcp_connect(&s->connect_req, &s->tcp, (const struct sockaddr *)&run->job->addr,
 			    session_on_connect);
 	if (rc < 0)

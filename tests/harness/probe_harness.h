@@ -23,7 +23,9 @@
  *	the probe that EHLO reply, as the engine does after the handshake.
  *	A session end (timeout, close) is simulated by harness_interrupt(); a
  *	421 reply ends the session the same way, as in the engine. A wanted
- *	reconnect is started by harness_restart(). Message content sent with
+ *	reconnect is started by harness_restart(); the harness runs one session
+ *	at a time, so probe_open_session() always declines (SA_ERROR_RANGE) and
+ *	every callback is for slot 0. Message content sent with
  *	probe_send_message() is one pending command (its wire form, ending
  *	"\r\n.") answered by one reply.
  *

@@ -626,6 +626,43 @@ Test(safety, rate_holds_under_concurrency_5000)
 	run_result_free(&r);
 }
 
+/*
+ * One probe run, several sessions: open_relay spreads its battery against a
+ * server that refuses every attempt over parallel sessions (probe_open_session),
+ * which overlap but never exceed --per-host, and still reaches its verdict.
+ */
+Test(safety, relay_battery_sessions_run_in_parallel_within_per_host)
+{
+	const char *specs[] = {"127.0.2.9:0=hardened"};
+	const char *extra[] = {"--delay-ms", "40", NULL};
+	cr_assert_eq(lab_start(&lab, specs, 1, extra), 0);
+	const char *options[] = {SA_AUDIT_BIN, "-o",          "json", "--probes",
+	                         "open_relay", "--per-host",  "4",    "--host-rate",
+	                         "0",          "--helo",      "scanner.example.net", NULL};
+	struct argv a = {0};
+	argv_add_all(&a, options);
+	argv_add_targets(&a);
+	struct run_result r;
+	json_t *doc = scan(&a, &r);
+	json_t *probe = json_array_get(
+	    json_object_get(json_array_get(json_object_get(doc, "targets"), 0), "probes"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(probe, "verdict")), "not-vulnerable");
+	json_int_t sessions = json_integer_value(json_object_get(probe, "sessions"));
+
+	struct timeline tl;
+	timeline_load(&tl);
+	static struct span spans[SPANS_MAX];
+	size_t n = address_spans(&tl, "127.0.2.9", spans, SPANS_MAX);
+	cr_assert_eq((json_int_t)n, sessions, "the lab saw %zu connections, the probe %lld", n,
+	             (long long)sessions);
+	unsigned most = max_concurrent(spans, n);
+	cr_assert_gt(most, 1, "the battery's %zu sessions ran one after another", n);
+	cr_assert_leq(most, 4, "%u sessions at once, --per-host 4", most);
+	timeline_free(&tl);
+	json_decref(doc);
+	run_result_free(&r);
+}
+
 /* ---- 2. never a user-supplied credential on a cleartext channel ---- */
 
 /* smtp-lab's one account (tests/lab/lab_auth.h): the only login its personas accept. */

@@ -571,6 +571,119 @@ Test(relay_battery, lost_session_resends_only_unanswered, .timeout = 10)
 	relay_battery_free(&b);
 }
 
+/* ---- sessions in parallel ---- */
+
+/* The RCPT lines of a flight, for comparing what sessions sent. */
+static size_t rcpt_tags(const struct relay_flight *fl, int *tags)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fl->n; i++)
+		if (strncmp(fl->cmd[i].line, "RCPT", 4) == 0)
+			tags[n++] = fl->cmd[i].tag;
+	return n;
+}
+
+Test(relay_battery, parallel_sessions_share_the_pool, .timeout = 10)
+{
+	enum { SLOTS = 3 };
+	struct relay_battery b;
+	struct relay_flight fl[SLOTS];
+	bool busy[SLOTS] = {false};
+	int sent[RELAY_ATTEMPT_COUNT + 8];
+	size_t nsent = 0;
+	unsigned sessions = SLOTS;
+	battery_spread(&b, EHLO_PIPELINING, RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
+	cr_assert_eq(relay_battery_sessions_wanted(&b), 8, "62 attempts, 8 per fresh session");
+	for (unsigned s = 1; s < SLOTS; s++) {
+		relay_battery_use_slot(&b, s);
+		relay_battery_session_start(&b, false, 0);
+	}
+	for (unsigned round = 0;; round++) {
+		cr_assert_lt(round, 100, "the battery does not end");
+		/* Every idle session plans before any answers: the flights overlap. */
+		for (unsigned s = 0; s < SLOTS; s++) {
+			relay_battery_use_slot(&b, s);
+			enum relay_next next = relay_battery_next(&b, &fl[s]);
+			if (next == RELAY_NEXT_RECONNECT) {
+				relay_battery_session_start(&b, false, 0);
+				sessions++;
+				next = relay_battery_next(&b, &fl[s]);
+			}
+			busy[s] = next == RELAY_NEXT_FLIGHT;
+			if (busy[s])
+				nsent += rcpt_tags(&fl[s], sent + nsent);
+		}
+		bool any = false;
+		for (unsigned s = 0; s < SLOTS; s++) {
+			if (!busy[s])
+				continue;
+			any = true;
+			cr_assert(relay_battery_in_flight(&b));
+			relay_battery_use_slot(&b, s);
+			answer_flight(&b, &fl[s], "250 2.1.0 Ok", "554 5.7.1 Relay access denied");
+			cr_assert_leq(relay_battery_session_errors(&b),
+			              RELAY_MAX_ERRORS_PER_SESSION);
+		}
+		if (!any)
+			break;
+	}
+	cr_assert_not(relay_battery_in_flight(&b));
+	cr_assert_eq(nsent, RELAY_ATTEMPT_COUNT, "every attempt sent once");
+	for (size_t i = 0; i < nsent; i++)
+		for (size_t j = i + 1; j < nsent; j++)
+			cr_assert_neq(sent[i], sent[j], "an attempt went out twice");
+	cr_assert_leq(sessions, 9);
+	struct relay_judgement j;
+	relay_battery_judge(&b, true, &j);
+	cr_assert_eq(j.verdict, VERDICT_NOT_VULNERABLE, "%s", j.reason);
+	cr_assert_eq(j.judged, j.planned);
+	cr_assert_eq(j.controls_judged, RELAY_CONTROL_COUNT);
+	relay_battery_free(&b);
+}
+
+Test(relay_battery, lost_parallel_session_returns_only_its_attempts, .timeout = 10)
+{
+	struct relay_battery b;
+	struct relay_flight first, second, again;
+	int tags[RELAY_FLIGHT_MAX], again_tags[RELAY_FLIGHT_MAX];
+	battery_spread(&b, EHLO_PIPELINING, RELAY_SENDERS_ALL, RELAY_FORMS_ALL);
+	cr_assert_eq(relay_battery_next(&b, &first), RELAY_NEXT_FLIGHT);
+	relay_battery_use_slot(&b, 1);
+	relay_battery_session_start(&b, false, 0);
+	cr_assert_eq(relay_battery_next(&b, &second), RELAY_NEXT_FLIGHT);
+	size_t n = rcpt_tags(&second, tags);
+	cr_assert_gt(n, 0);
+	relay_battery_session_lost(&b);
+	relay_battery_use_slot(&b, 0);
+	cr_assert(relay_battery_in_flight(&b), "slot 0 still awaits its replies");
+	answer_flight(&b, &first, "250 2.1.0 Ok", "554 5.7.1 Relay access denied");
+	cr_assert_eq(relay_battery_session_judged(&b), rcpt_tags(&first, again_tags));
+	cr_assert_not(relay_battery_in_flight(&b));
+	relay_battery_use_slot(&b, 2);
+	relay_battery_session_start(&b, false, 0);
+	cr_assert_eq(relay_battery_next(&b, &again), RELAY_NEXT_FLIGHT);
+	cr_assert_eq(rcpt_tags(&again, again_tags), n, "the lost flight goes out again");
+	cr_assert_arr_eq(again_tags, tags, n * sizeof(tags[0]));
+	relay_battery_free(&b);
+}
+
+Test(relay_battery, idle_session_waits_for_the_others, .timeout = 10)
+{
+	struct relay_battery b;
+	struct relay_flight fl, none;
+	battery_spread(&b, EHLO_PIPELINING, 1u << RELAY_SENDER_NULL, 1u << RELAY_FORM_PLAIN);
+	cr_assert_eq(relay_battery_next(&b, &fl), RELAY_NEXT_FLIGHT);
+	relay_battery_use_slot(&b, 1);
+	relay_battery_session_start(&b, false, 0);
+	cr_assert_eq(relay_battery_next(&b, &none), RELAY_NEXT_DONE);
+	cr_assert(relay_battery_in_flight(&b), "done here, not yet judged: slot 0 awaits replies");
+	relay_battery_use_slot(&b, 0);
+	answer_flight(&b, &fl, "250 2.1.0 Ok", "554 5.7.1 Relay access denied");
+	cr_assert_eq(relay_battery_next(&b, &none), RELAY_NEXT_DONE);
+	cr_assert_not(relay_battery_in_flight(&b));
+	relay_battery_free(&b);
+}
+
 Test(relay_battery, starttls_demand_is_an_event_not_a_result, .timeout = 10)
 {
 	struct relay_battery b;
