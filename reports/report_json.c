@@ -218,6 +218,8 @@ static json_t *doc_target(const struct target_result *t)
 	failed |= report_doc_put(o, "finished", report_doc_time_ms(t->finished_ms));
 	failed |= report_doc_put(o, "software", doc_software(&t->mta));
 	failed |= report_doc_put(o, "banner", report_doc_text(t->banner));
+	failed |= report_doc_put(o, "banner_code",
+				 t->banner != NULL ? json_integer(t->banner_code) : json_null());
 	failed |= report_doc_put(o, "esmtp", json_boolean(t->esmtp));
 	failed |= report_doc_put(o, "capabilities", doc_capabilities(t));
 	failed |= report_doc_put(o, "tls", doc_tls(t));

@@ -118,6 +118,18 @@ static int result_json_bool(struct result_json_ctx *c, const json_t *obj, const 
 	return 0;
 }
 
+/* The greeting's reply code; absent (reports before it was written) or null: 0. */
+static int result_json_banner_code(struct result_json_ctx *c, const json_t *obj, int *out)
+{
+	const json_t *v = json_object_get(obj, "banner_code");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 100 || json_integer_value(v) > 599)
+		return result_json_fail(c, "banner_code", "not a reply code");
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
 static int result_json_count(struct result_json_ctx *c, const json_t *obj, const char *key,
                              uint64_t max, uint64_t *out)
 {
@@ -555,6 +567,8 @@ static int result_json_facts(struct result_json_ctx *c, const json_t *obj, struc
 		rc = result_json_software(c, json_object_get(obj, "software"), &t->mta);
 	if (rc == 0)
 		rc = result_json_text(c, obj, "banner", true, &t->banner);
+	if (rc == 0)
+		rc = result_json_banner_code(c, obj, &t->banner_code);
 	if (rc == 0)
 		rc = result_json_bool(c, obj, "esmtp", &t->esmtp);
 	if (rc == 0 && !json_is_object(caps))

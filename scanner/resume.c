@@ -294,16 +294,11 @@ static int resume_read_target(struct resume *r, struct resume_reader *rd, const 
 {
 	char msg[256];
 	struct target_result *t;
-	const json_t *banner_code = json_object_get(line, "banner_code");
-	json_int_t code = json_integer_value(banner_code);
-	if (!json_is_integer(banner_code) || code < 0 || code > 999)
-		return resume_bad(rd, "banner_code is not a reply code");
 	int rc = result_json_load(json_object_get(line, "target"), &t, msg, sizeof(msg));
 	if (rc == SA_ERROR_PARSE)
 		return resume_bad(rd, msg);
 	if (rc != 0)
 		return rc;
-	t->banner_code = (int)code;
 	struct resume_item *item = resume_item_at(r, t->host, t->port, run);
 	rc = item == NULL ? SA_ERROR_NOMEM : resume_item_add(item, t);
 	if (rc != 0)
@@ -446,7 +441,6 @@ int resume_record(struct resume *r, const struct target_result *t)
 	} else {
 		failed |= report_doc_put(line, "type", json_string("target"));
 		failed |= report_doc_put(line, "run", json_integer(r->run));
-		failed |= report_doc_put(line, "banner_code", json_integer(t->banner_code));
 		failed |= report_doc_put(line, "target", result_json_target(t));
 	}
 	return resume_write_line(r, report_doc_finish(line, failed));

@@ -13,7 +13,7 @@
  *	   "work":{"targets":SHA256,"ports":"25,465,587","tls_ports":"465",
  *	           "submission_ports":"587","probes":"inventory,...",
  *	           "all_addresses":false,"shard":"0/1"}}
- *	  {"type":"target","run":1,"banner_code":220,"target":{... as -o json ...}}
+ *	  {"type":"target","run":1,"target":{... as -o json ...}}
  *	  {"type":"interrupted","run":1,"host":"mx.example.org","port":25}
  *
  *	"work" is what defines the set of targets: the SHA-256 of the

@@ -9,7 +9,7 @@
  *	byte the same report (hostile DNS text included, so escaping is
  *	undone exactly once). A target without "domains" (a plain scan)
  *	loads with none, and broken domain objects are refused with a
- *	message naming the member.
+ *	message naming the member. The greeting's reply code survives the trip.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -147,5 +147,33 @@ ParameterizedTest(struct broken_case *c, result_json, refuses_broken_domains, .t
 	cr_expect_not_null(strstr(err, c->message), "message '%s' lacks '%s'", err, c->message);
 	json_decref(doc);
 	free(o.data);
+	scan_result_free(&scan);
+}
+
+/* The greeting's code comes back (merged reports show it); older reports without it load as 0. */
+Test(result_json, banner_code_round_trip_and_range, .timeout = 30)
+{
+	struct scan_result scan;
+	report_domains_scan(&scan);
+	struct target_result *src = scan.targets[0];
+	src->banner_code = 220;
+	json_t *obj = result_json_target(src);
+	cr_assert_not_null(obj);
+	cr_expect_eq(json_integer_value(json_object_get(obj, "banner_code")), 220);
+	struct target_result *t;
+	char err[256] = "";
+	cr_assert_eq(result_json_load(obj, &t, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(t->banner_code, 220);
+	target_result_free(t);
+
+	json_object_del(obj, "banner_code");
+	cr_assert_eq(result_json_load(obj, &t, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(t->banner_code, 0);
+	target_result_free(t);
+
+	json_object_set_new(obj, "banner_code", json_integer(42));
+	cr_expect_eq(result_json_load(obj, &t, err, sizeof(err)), SA_ERROR_PARSE);
+	cr_expect(strstr(err, "banner_code: not a reply code") != NULL, "%s", err);
+	json_decref(obj);
 	scan_result_free(&scan);
 }

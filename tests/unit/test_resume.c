@@ -208,7 +208,7 @@ Test(resume, a_last_line_cut_short_is_ignored_and_cut_off)
 	const struct target_result *list[] = {a, b};
 	write_state(list, 2);
 	off_t whole = file_size();
-	append("{\"type\":\"target\",\"run\":1,\"banner_code\":220,\"target\":{\"host\":\"192.0");
+	append("{\"type\":\"target\",\"run\":1,\"target\":{\"host\":\"192.0");
 
 	struct resume r;
 	open_state(&r);
@@ -278,9 +278,9 @@ static struct damage damaged_states_are_refused_cases[] = {
     {"garbage\n", ":3: not a JSON object"},
     {"[1,2]\n", ":3: not a JSON object"},
     {"\n", ":3: not a JSON object"},
-    {"{\"type\":\"target\",\"run\":1}\n", ":3: banner_code"},
-    {"{\"type\":\"target\",\"run\":0,\"banner_code\":220,\"target\":{}}\n", ":3: no valid"},
-    {"{\"type\":\"target\",\"run\":1,\"banner_code\":220,\"target\":{\"host\":1}}\n",
+    {"{\"type\":\"target\",\"run\":1}\n", ":3: target: not an object"},
+    {"{\"type\":\"target\",\"run\":0,\"target\":{}}\n", ":3: no valid"},
+    {"{\"type\":\"target\",\"run\":1,\"target\":{\"host\":1}}\n",
      ":3: host: not a string"},
     {"{\"type\":\"nonsense\",\"run\":1}\n", ":3: a line whose"},
     {"{\"type\":\"interrupted\",\"run\":1,\"host\":\"a\\\\q\",\"port\":25}\n",
