@@ -213,12 +213,6 @@ void dns_close(struct dns *d)
 	uv_close((uv_handle_t *)&d->timer, dns_handle_closed);
 }
 
-static bool dns_same_addr(const struct target_addr *a, const struct target_addr *b)
-{
-	size_t len = a->family == AF_INET ? 4 : 16;
-	return a->family == b->family && memcmp(a->bytes, b->bytes, len) == 0;
-}
-
 static size_t dns_collect(const struct ares_addrinfo *res, struct target_addr *addrs, size_t max)
 {
 	size_t n = 0;
@@ -234,7 +228,7 @@ static size_t dns_collect(const struct ares_addrinfo *res, struct target_addr *a
 			continue;
 		bool seen = false;
 		for (size_t i = 0; i < n && !seen; i++)
-			seen = dns_same_addr(&addrs[i], &a);
+			seen = target_addr_equal(&addrs[i], &a);
 		if (!seen)
 			addrs[n++] = a;
 	}

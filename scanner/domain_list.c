@@ -4,6 +4,7 @@
  */
 #include "domain_list.h"
 
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +13,33 @@
 #include "target.h"
 #include "target_list.h"
 
+static int domain_list_compare(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Takes name; a name already listed is dropped. */
 static int domain_list_append(struct domain_list *l, char *name)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->names[i], name) == 0) {
-			free(name);
-			return 0;
-		}
 	char **grown = reallocarray(l->names, l->n + 1, sizeof(*grown));
 	if (grown == NULL) {
 		free(name);
 		return SA_ERROR_NOMEM;
 	}
 	l->names = grown;
+	char **node = tsearch(name, &l->seen, domain_list_compare);
+	if (node == NULL || *node != name) {
+		free(name);
+		return node == NULL ? SA_ERROR_NOMEM : 0;
+	}
 	l->names[l->n++] = name;
 	return 0;
+}
+
+/* The tree's keys are the names themselves, freed with the array. */
+static void domain_list_keep_key(void *key)
+{
+	(void)key;
 }
 
 int domain_list_add(struct domain_list *l, const char *text, const char *source, char *err,
@@ -65,6 +78,7 @@ int domain_list_add_file(struct domain_list *l, const char *path, char *err, siz
 
 void domain_list_free(struct domain_list *l)
 {
+	tdestroy(l->seen, domain_list_keep_key);
 	for (size_t i = 0; i < l->n; i++)
 		free(l->names[i]);
 	free(l->names);

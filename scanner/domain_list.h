@@ -21,6 +21,7 @@
 struct domain_list {
 	char **names;
 	size_t n;
+	void *seen; /* tsearch(3) tree of the names: a long --domains file stays O(n log n) */
 };
 
 int domain_list_add(struct domain_list *l, const char *text, const char *source, char *err,

@@ -54,7 +54,7 @@ static bool domain_mx_host_add_domain(struct domain_mx_host *h, const char *doma
 	return h->domains[h->ndomains++] != NULL;
 }
 
-void domain_mx_host_reverse_name(const struct target_addr *a, char *buf, size_t len)
+static void domain_mx_host_reverse_name(const struct target_addr *a, char *buf, size_t len)
 {
 	size_t at = 0;
 	if (a->family == AF_INET) {
@@ -70,12 +70,6 @@ void domain_mx_host_reverse_name(const struct target_addr *a, char *buf, size_t 
 		buf[at++] = '.';
 	}
 	snprintf(buf + at, len - at, "ip6.arpa");
-}
-
-static bool domain_mx_host_same_addr(const struct target_addr *a, const struct target_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
 static struct domain_mx_host_op *domain_mx_host_op_new(struct domain_mx_host *h, size_t addr,
@@ -98,7 +92,7 @@ static void domain_mx_host_on_forward(void *arg, int status, const struct target
 	char buf[64];
 	if (status == 0) {
 		for (size_t i = 0; i < n; i++)
-			a->confirmed |= domain_mx_host_same_addr(&addrs[i], &a->addr);
+			a->confirmed |= target_addr_equal(&addrs[i], &a->addr);
 		a->forward[op->ptr] = domain_scan__printf(
 		    "%s resolves to %s%s", a->ptr[op->ptr],
 		    target_addr_str(&addrs[0], buf, sizeof(buf)), n > 1 ? " and more" : "");

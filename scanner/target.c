@@ -146,6 +146,12 @@ static bool target_addr_parse_family(struct target_text t, int family, struct ta
 	return true;
 }
 
+bool target_addr_equal(const struct target_addr *a, const struct target_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
 bool target_addr_parse(const char *text, struct target_addr *out)
 {
 	struct target_text t = target_text_of(text);

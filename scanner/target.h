@@ -70,6 +70,9 @@ const char *target_addr_str(const struct target_addr *addr, char *buf, size_t bu
 /* Parses a numeric address ("192.0.2.1", "2001:db8::1"); false when it is not one. */
 bool target_addr_parse(const char *text, struct target_addr *out);
 
+/* True when a and b are the same address (family and the bytes it uses). */
+bool target_addr_equal(const struct target_addr *a, const struct target_addr *b);
+
 /*
  * Parses a port list: "25,465,587", ranges "2525-2530", spaces ignored.
  * Duplicates are dropped, order kept. Writes at most max ports.

@@ -349,6 +349,7 @@ static struct bad_args bad_cases[] = {
 	{{"--resolver", "ns.example.org", "--domain=example.org"}, "ns.example.org"},
 	{{"--resolver", "127.0.0.1:99999", "--domain=example.org"}, "127.0.0.1:99999"},
 	{{"--mx-port", "0", "--domain=example.org"}, "mx-port"},
+	{{"--mta-sts-port", "70000", "--domain=example.org"}, "mta-sts-port"},
 	{{""}, "no targets"},
 };
 

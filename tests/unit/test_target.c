@@ -410,3 +410,20 @@ Test(target, every_port_fits_a_full_array, .timeout = 10)
 	cr_expect_eq(ports[0], 1);
 	cr_expect_eq(ports[65534], 65535);
 }
+
+/* An IPv4 address compares only the 4 bytes it uses; the family always counts. */
+Test(target, addresses_equal_by_family_and_used_bytes, .timeout = 10)
+{
+	struct target_addr a, b, v6;
+	cr_assert(target_addr_parse("192.0.2.25", &a));
+	cr_assert(target_addr_parse("192.0.2.25", &b));
+	b.bytes[10] = 0xff; /* past the 4 bytes of IPv4 */
+	cr_expect(target_addr_equal(&a, &b));
+	cr_assert(target_addr_parse("192.0.2.26", &b));
+	cr_expect_not(target_addr_equal(&a, &b));
+	cr_assert(target_addr_parse("::ffff:192.0.2.25", &v6));
+	cr_expect_not(target_addr_equal(&a, &v6));
+	cr_assert(target_addr_parse("2001:db8::25", &a));
+	cr_assert(target_addr_parse("2001:db8::25", &b));
+	cr_expect(target_addr_equal(&a, &b));
+}
