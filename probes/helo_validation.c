@@ -9,7 +9,9 @@
  *		S: 220 mx.example.org ESMTP
  *		C: HELO scanner.example.net        control: --helo-name
  *		S: 250 mx.example.org
- *		C: MAIL FROM:<>                     queued with the RCPT in one flight
+ *		C: MAIL FROM:<>                     queued with the RCPT; they go in
+ *		                                    lock-step, as after HELO no PIPELINING
+ *		                                    was advertised (RFC 2920)
  *		S: 250 2.1.0 Ok
  *		C: RCPT TO:<postmaster@example.org>
  *		S: 250 2.1.5 Ok

@@ -56,6 +56,7 @@ enum cli_option {
 	OPT_TARGET_TIMEOUT,
 	OPT_HELO,
 	OPT_CA_FILE,
+	OPT_NO_TLS_RESUMPTION,
 	OPT_PROBES,
 	OPT_LIST_PROBES,
 	OPT_ALLOW_DATA,
@@ -103,6 +104,7 @@ static const struct option cli_options[] = {
 	{"target-timeout", required_argument, NULL, OPT_TARGET_TIMEOUT},
 	{"helo", required_argument, NULL, OPT_HELO},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"no-tls-resumption", no_argument, NULL, OPT_NO_TLS_RESUMPTION},
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{"list-probes", no_argument, NULL, OPT_LIST_PROBES},
 	{"allow-data", no_argument, NULL, OPT_ALLOW_DATA},
@@ -162,7 +164,8 @@ static const char cli_usage_text[] =
 	"                           ports: TLSA records are still looked up at _25._tcp)\n"
 	"\n"
 	"Engine:\n"
-	"  -c, --concurrency N      sessions at once over all hosts (default 256)\n"
+	"  -c, --concurrency N      sessions talking at once over all hosts (default 256; as\n"
+	"                           many more may be closing, QUIT sent)\n"
 	"      --per-host N         sessions at once per host address (default 2)\n"
 	"      --rate N             new connections per second overall (default: unlimited)\n"
 	"      --host-rate N        new connections per second per host (default 10; 0 = unlimited)\n"
@@ -179,6 +182,8 @@ static const char cli_usage_text[] =
 	"      --helo NAME          name to greet with (default: this machine's name if it is\n"
 	"                           fully qualified, else smtp-audit.invalid)\n"
 	"      --ca-file FILE       CA certificates to verify server chains (default: system store)\n"
+	"      --no-tls-resumption  a full TLS handshake in every session (default: the probes of\n"
+	"                           a target resume the session of its first handshake)\n"
 	"      --cert-warn-days N   report certificates that expire within N days (default 21)\n"
 	"\n"
 	"Probes:\n"
@@ -670,6 +675,9 @@ static enum cli_status cli_handle(struct scan_options *opt, int code, const char
 		return cli_set_helo(opt, err, arg);
 	case OPT_CA_FILE:
 		opt->ca_file = arg;
+		return CLI_RUN;
+	case OPT_NO_TLS_RESUMPTION:
+		opt->tls_resumption = false;
 		return CLI_RUN;
 	case OPT_PROBES:
 		return cli_set_probes(opt, err, arg);

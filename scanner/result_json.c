@@ -358,8 +358,8 @@ static int result_json_tls(struct result_json_ctx *c, const json_t *obj, struct 
 	if (!json_is_object(obj))
 		return result_json_fail(c, "tls", "not an object or null");
 	struct tls_facts *tls = &t->tls;
-	int64_t before, after;
-	uint64_t bits, chain;
+	int64_t before = 0, after = 0;
+	uint64_t bits = 0, chain = 0;
 	char *fingerprint = NULL;
 	int rc = result_json_tls_texts(c, obj, tls);
 	if (rc == 0)

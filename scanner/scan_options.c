@@ -43,6 +43,7 @@ void scan_options_init(struct scan_options *opt)
 	opt->host_rate = 10;
 	opt->retries = 2;
 	opt->retry_delay_ms = 1000;
+	opt->tls_resumption = true;
 	opt->timeouts = (struct scan_timeouts){
 		.connect_ms = 10000,
 		.greeting_ms = 30000,

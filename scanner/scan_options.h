@@ -70,6 +70,7 @@ struct scan_options {
 
 	/* What to do on each service. */
 	const char *ca_file;
+	bool tls_resumption;      /* later handshakes to a target resume its first (default) */
 	struct user_list users;   /* --users; probe_settings points into it */
 	char *auth_password;      /* --auth-password-file (credential.h); probe_settings points to it */
 	const struct probe *probes[SCAN_MAX_PROBES];

@@ -218,11 +218,17 @@ static void scheduler_backoff(struct scheduler *s, struct scheduler_host *h)
 
 /* ---- descriptors ---- */
 
-/* The session cap now: --concurrency, lower while descriptors ran short. */
-static unsigned scheduler_session_cap(const struct scheduler *s)
+/*
+ * Room for one more session: --concurrency talking, at most as many more
+ * closing (each waits a few seconds at most), and fewer connections in all
+ * while descriptors ran short.
+ */
+static bool scheduler_has_room(const struct scheduler *s)
 {
-	unsigned cap = s->opt->concurrency;
-	return s->fd_ceiling != 0 && s->fd_ceiling < cap ? s->fd_ceiling : cap;
+	unsigned open = s->sessions_active + s->sessions_closing;
+	if (s->fd_ceiling != 0 && open >= s->fd_ceiling)
+		return false;
+	return s->sessions_active < s->opt->concurrency && open < 2 * s->opt->concurrency;
 }
 
 /*
@@ -233,7 +239,7 @@ static unsigned scheduler_session_cap(const struct scheduler *s)
  */
 static void scheduler_hold_back(struct scheduler *s, struct probe_ctx *run)
 {
-	unsigned active = s->sessions_active;
+	unsigned active = s->sessions_active + s->sessions_closing;
 	if (!s->fd_noted && !s->opt->quiet)
 		fprintf(stderr,
 			"smtp-audit: out of file descriptors with %u sessions open: holding the "
@@ -251,7 +257,7 @@ static void scheduler_fd_regrow(struct scheduler *s)
 	if (s->fd_ceiling == 0 || ++s->fd_credit < s->fd_ceiling)
 		return;
 	s->fd_credit = 0;
-	if (++s->fd_ceiling >= s->opt->concurrency)
+	if (++s->fd_ceiling >= 2 * s->opt->concurrency)
 		s->fd_ceiling = 0;
 }
 
@@ -290,6 +296,7 @@ static void scheduler_job_free(uv_handle_t *h)
 	}
 	free(job->runs);
 	free(job->tls_name);
+	tls_resumable_free(job->tls_resume);
 	free(job);
 }
 
@@ -552,10 +559,21 @@ void scheduler__session_done(struct probe_ctx *run, unsigned slot, enum outcome 
 	scheduler_wake(s);
 }
 
-void scheduler__session_closed(struct scheduler *s, struct scheduler_host *h, enum outcome o)
+void scheduler__session_closing(struct scheduler *s)
+{
+	s->sessions_active--;
+	s->sessions_closing++;
+	scheduler_wake(s);
+}
+
+void scheduler__session_closed(struct scheduler *s, struct scheduler_host *h, enum outcome o,
+			       bool was_closing)
 {
 	h->active--;
-	s->sessions_active--;
+	if (was_closing)
+		s->sessions_closing--;
+	else
+		s->sessions_active--;
 	scheduler_fd_regrow(s);
 	if (o == OUTCOME_THROTTLED)
 		scheduler_backoff(s, h);
@@ -1001,7 +1019,7 @@ static void scheduler_dispatch(struct scheduler *s)
 	bool started = false;
 	for (struct scheduler_host *h = s->ready_head; h != NULL; h = h->ready_next)
 		rounds++;
-	while (rounds-- > 0 && s->sessions_active < scheduler_session_cap(s)) {
+	while (rounds-- > 0 && scheduler_has_room(s)) {
 		struct scheduler_host *h = scheduler_ready_pop(s);
 		if (h->active >= s->opt->per_host)
 			continue; /* back in the ready list when one of its sessions ends */
@@ -1025,7 +1043,7 @@ static void scheduler_dispatch(struct scheduler *s)
 	 * at the next loop iteration, not only at the next event (a host that
 	 * sends nothing, a tarpit, would otherwise get one session per event).
 	 */
-	if (started && s->ready_head != NULL && s->sessions_active < scheduler_session_cap(s))
+	if (started && s->ready_head != NULL && scheduler_has_room(s))
 		scheduler_wake(s);
 }
 

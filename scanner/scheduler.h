@@ -114,6 +114,8 @@ struct target_job {
 	struct probe_target target;  /* what probes see; strings point into result */
 	struct sockaddr_storage addr;
 	char *tls_name;              /* SNI / name to verify; NULL for address targets */
+	struct tls_resumable *tls_resume; /* the first full handshake's session, offered by the
+					     target's later ones; NULL until then */
 	struct probe_ctx *runs;
 	size_t nruns, ndone;
 	bool connected_once;         /* a TCP connection succeeded */
@@ -140,7 +142,8 @@ struct scheduler {
 	struct target_job *jobs_head;       /* active jobs, for the interruption */
 	unsigned dns_pending;
 	size_t jobs_active;
-	unsigned sessions_active;
+	unsigned sessions_active;           /* talking: counted against --concurrency */
+	unsigned sessions_closing;          /* QUIT written, waiting for the close */
 	uint64_t session_seq;
 
 	struct scheduler_host *hosts;       /* uthash by address text */
@@ -204,9 +207,16 @@ void scheduler__session_answered(struct probe_ctx *run);
 void scheduler__session_done(struct probe_ctx *run, unsigned slot, enum outcome outcome,
 			     const char *reason);
 
+/*
+ * A session wrote its QUIT and only waits for the server's 221 or close:
+ * it leaves --concurrency to a session that talks, while --per-host still
+ * counts it until the close (the server still sees the connection).
+ */
+void scheduler__session_closing(struct scheduler *s);
+
 /* A session's connection to host is closed (after scheduler__session_done). */
 void scheduler__session_closed(struct scheduler *s, struct scheduler_host *h,
-			       enum outcome outcome);
+			       enum outcome outcome, bool was_closing);
 
 /* The run neither calls the probe nor starts sessions any more: they only quit. */
 static inline bool scheduler__run_closing(const struct probe_ctx *run)

@@ -111,9 +111,13 @@ _Static_assert(sizeof(session_states) / sizeof(session_states[0]) == SESSION_STA
 /*
  * A server vulnerable to STARTTLS injection answers the buffered command
  * as soon as its TLS layer is up, in the same breath as the handshake's
- * last flight; silence for this long means it discarded the command.
+ * last flight. Silence for a few of its own reply times (that of the
+ * STARTTLS, network and server included), within these bounds, means it
+ * discarded the command.
  */
-#define SESSION_INJECT_WAIT_MS 1500
+#define SESSION_INJECT_WAIT_RTTS   4
+#define SESSION_INJECT_WAIT_MIN_MS 250
+#define SESSION_INJECT_WAIT_MS     1500
 
 /* Raw mode holds at most two maximal TLS records (RFC 5246 6.2.3: 2^14 + 2048 + header). */
 #define SESSION_RAW_MAX (2 * (5 + 18432))
@@ -170,6 +174,9 @@ struct session {
 	int starttls_tag;
 	enum session_starttls_mode starttls_mode;
 	char injected[SESSION_INJECT_MAX + 1];
+	bool closing;              /* QUIT written: off --concurrency (scheduler__session_closing) */
+	uint64_t starttls_sent_ms; /* loop time the STARTTLS went out */
+	uint64_t starttls_rtt_ms;  /* until its 220 came */
 	char ehlo_tls_line[300];
 	struct tls_facts *facts; /* of this session's handshake */
 	bool raw;                /* raw mode: bytes to the probe, no SMTP parsing */
@@ -205,6 +212,17 @@ static struct target_result *session_result(const struct session *s)
 	return s->run->job->result;
 }
 
+static uint64_t session_inject_wait_ms(const struct session *s)
+{
+	uint64_t wait = SESSION_INJECT_WAIT_RTTS * s->starttls_rtt_ms;
+	if (wait < SESSION_INJECT_WAIT_MIN_MS)
+		wait = SESSION_INJECT_WAIT_MIN_MS;
+	if (wait > SESSION_INJECT_WAIT_MS)
+		wait = SESSION_INJECT_WAIT_MS;
+	uint64_t reply_ms = session_opt(s)->timeouts.reply_ms;
+	return reply_ms < wait ? reply_ms : wait;
+}
+
 static uint64_t session_timer_ms(const struct session *s, enum session_timer t)
 {
 	const struct scan_timeouts *to = &session_opt(s)->timeouts;
@@ -218,7 +236,7 @@ static uint64_t session_timer_ms(const struct session *s, enum session_timer t)
 	case SESSION_TIMER_TLS:
 		return to->tls_ms;
 	case SESSION_TIMER_INJECT:
-		return to->reply_ms < SESSION_INJECT_WAIT_MS ? to->reply_ms : SESSION_INJECT_WAIT_MS;
+		return session_inject_wait_ms(s);
 	case SESSION_TIMER_QUIT:
 		return to->reply_ms < SESSION_QUIT_TIMEOUT_MS ? to->reply_ms : SESSION_QUIT_TIMEOUT_MS;
 	}
@@ -571,6 +589,9 @@ static void session_record_tls(struct session *s)
 	}
 	if (!t->have_tls)
 		t->have_tls = tls_facts_copy(&t->tls, s->facts) == 0;
+	struct target_job *job = s->run->job;
+	if (job->tls_resume == NULL && session_opt(s)->tls_resumption)
+		job->tls_resume = tls_resumable_new(s->tls, s->facts);
 }
 
 /* ---- handing replies to the probe ---- */
@@ -697,6 +718,10 @@ static void session_begin_tls(struct session *s)
 		session_end(s, OUTCOME_TLS_ERROR, "cannot set up TLS (out of memory)");
 		return;
 	}
+	struct target_job *job = s->run->job;
+	/* Not offering is harmless: the handshake is then a full one. */
+	if (job->tls_resume != NULL && session_opt(s)->tls_resumption)
+		(void)tls_conn_offer_session(s->tls, job->tls_resume);
 	smtp_reply_parser_reset(&s->parser);
 	/* RFC 3207: after STARTTLS nothing learnt before the handshake holds. */
 	smtp_caps_free(&s->caps);
@@ -758,6 +783,7 @@ static void session_enter(struct session *s, enum session_state state)
 		session_send_own(s, line);
 		break;
 	case SESSION_STARTTLS:
+		s->starttls_sent_ms = uv_now(s->sched->loop);
 		if (s->starttls_mode == SESSION_STARTTLS_INJECT) {
 			/* One write, so both lines reach the server's buffer together. */
 			snprintf(line, sizeof(line), "STARTTLS\r\n%s", s->injected);
@@ -768,6 +794,10 @@ static void session_enter(struct session *s, enum session_state state)
 		break;
 	case SESSION_QUIT:
 		session_send_own(s, "QUIT");
+		if (!s->closing) {
+			s->closing = true;
+			scheduler__session_closing(s->sched);
+		}
 		if (!s->run->concluded && !s->ending)
 			session_shutdown(s);
 		break;
@@ -854,6 +884,7 @@ static void session_on_reply(struct session *s, const struct smtp_reply *r)
 			s->raw = true;
 			session_deliver(s, s->starttls_tag, "STARTTLS", r);
 		} else if (r->code == 220) {
+			s->starttls_rtt_ms = uv_now(s->sched->loop) - s->starttls_sent_ms;
 			session_enter(s, SESSION_TLS_HANDSHAKE);
 		} else if (!session_out_of_step(s, r, "STARTTLS")) {
 			session_deliver(s, s->starttls_tag, "STARTTLS", r);
@@ -1169,11 +1200,12 @@ static void session_free(struct session *s)
 	unsigned slot = s->slot;
 	struct scheduler *sched = s->sched;
 	struct scheduler_host *host = s->host;
+	bool closing = s->closing;
 	free(s->raw_buf);
 	free(s);
 	if (run != NULL)
 		scheduler__session_done(run, slot, outcome, reason);
-	scheduler__session_closed(sched, host, outcome);
+	scheduler__session_closed(sched, host, outcome, closing);
 	free(reason);
 }
 
@@ -1221,6 +1253,12 @@ int session_start(struct scheduler *sched, struct probe_ctx *run)
 		free(s);
 		return sa_error_from_errno(rc);
 	}
+	/*
+	 * Each write is a whole command or flight. With Nagle, the EHLO after a
+	 * resumed handshake (whose last flight is the client's) would wait for
+	 * the server's delayed ACK.
+	 */
+	(void)uv_tcp_nodelay(&s->tcp, 1);
 	s->sched = sched;
 	s->run = run;
 	s->host = run->job->host;

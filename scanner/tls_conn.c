@@ -25,6 +25,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
 #include <stdio.h>
@@ -47,6 +48,14 @@ struct tls_ctx {
 	mbedtls_x509_crt ca;
 	mbedtls_x509_crt own_cert;
 	mbedtls_pk_context own_key;
+	mbedtls_ssl_ticket_context ticket; /* server: issues and reads session tickets */
+	struct tls_conn *handshaking;      /* whose handshake step is running, for the ticket */
+};
+
+/* A client session to resume, and the facts of the full handshake that made it. */
+struct tls_resumable {
+	mbedtls_ssl_session session;
+	struct tls_facts facts;
 };
 
 struct tls_buf {
@@ -61,6 +70,10 @@ struct tls_conn {
 	struct cert_facts__verify verify; /* what the chain's verification saw */
 	uint32_t verify_flags;            /* its overall result */
 	bool established;
+	bool offered;                 /* a session was offered for resumption */
+	bool resumed;                 /* ... and the server resumed it */
+	unsigned char offered_master[48];
+	struct tls_facts offered_facts; /* the facts of the handshake that made it */
 	char *name; /* the name to verify; NULL for none */
 	char error[160];
 };
@@ -85,6 +98,7 @@ static int tls_ctx_alloc(struct tls_ctx **out, bool server, char *err, size_t er
 	mbedtls_x509_crt_init(&ctx->ca);
 	mbedtls_x509_crt_init(&ctx->own_cert);
 	mbedtls_pk_init(&ctx->own_key);
+	mbedtls_ssl_ticket_init(&ctx->ticket);
 	int rc = mbedtls_ctr_drbg_seed(&ctx->drbg, mbedtls_entropy_func, &ctx->entropy,
 				       (const unsigned char *)personalization,
 				       sizeof(personalization) - 1);
@@ -123,6 +137,24 @@ int tls_ctx_new_client(struct tls_ctx **out, const char *ca_file, char *err, siz
 	return 0;
 }
 
+static int tls_ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
+			    const unsigned char *end, size_t *len, uint32_t *lifetime)
+{
+	struct tls_ctx *ctx = arg;
+	return mbedtls_ssl_ticket_write(&ctx->ticket, session, start, end, len, lifetime);
+}
+
+/* mbedTLS resumes whenever a ticket reads back, so that is when a server knows it resumed. */
+static int tls_ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf,
+			    size_t len)
+{
+	struct tls_ctx *ctx = arg;
+	int rc = mbedtls_ssl_ticket_parse(&ctx->ticket, session, buf, len);
+	if (rc == 0 && ctx->handshaking != NULL)
+		ctx->handshaking->resumed = true;
+	return rc;
+}
+
 int tls_ctx_new_server(struct tls_ctx **out, const char *cert_pem, const char *key_pem, char *err,
 		       size_t errlen)
 {
@@ -147,6 +179,14 @@ int tls_ctx_new_server(struct tls_ctx **out, const char *cert_pem, const char *k
 		tls_describe(err, errlen, "server certificate and key", rc);
 		goto fail;
 	}
+	/* Like the MTAs it plays (Postfix issues tickets by default): clients may resume. */
+	rc = mbedtls_ssl_ticket_setup(&ctx->ticket, mbedtls_ctr_drbg_random, &ctx->drbg,
+				      MBEDTLS_CIPHER_AES_256_GCM, 3600);
+	if (rc != 0) {
+		tls_describe(err, errlen, "session tickets", rc);
+		goto fail;
+	}
+	mbedtls_ssl_conf_session_tickets_cb(&ctx->conf, tls_ticket_write, tls_ticket_parse, ctx);
 	/* smtp-lab plays current servers; legacy TLS is tested against real Postfix. */
 	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
@@ -161,6 +201,7 @@ void tls_ctx_free(struct tls_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	mbedtls_ssl_ticket_free(&ctx->ticket);
 	mbedtls_pk_free(&ctx->own_key);
 	mbedtls_x509_crt_free(&ctx->own_cert);
 	mbedtls_x509_crt_free(&ctx->ca);
@@ -239,6 +280,7 @@ void tls_conn_free(struct tls_conn *c)
 	if (c == NULL)
 		return;
 	mbedtls_ssl_free(&c->ssl);
+	tls_facts_free(&c->offered_facts);
 	free(c->name);
 	free(c->in.data);
 	free(c->out.data);
@@ -311,14 +353,26 @@ static void tls_conn_verify_peer(struct tls_conn *c)
 		c->verify_flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
 }
 
+/* A full handshake makes a fresh master secret; a resumed one keeps the session's. */
+static bool tls_conn_master_is(const struct tls_conn *c, const unsigned char master[48])
+{
+	const mbedtls_ssl_session *now = mbedtls_ssl_get_session_pointer(&c->ssl);
+	return now != NULL && memcmp(now->master, master, sizeof(now->master)) == 0;
+}
+
 int tls_conn_handshake(struct tls_conn *c)
 {
 	if (c->established)
 		return 0;
+	c->ctx->handshaking = c;
 	int rc = mbedtls_ssl_handshake(&c->ssl);
+	c->ctx->handshaking = NULL;
 	if (rc == 0) {
 		c->established = true;
 		if (!c->ctx->server)
+			c->resumed = c->offered && tls_conn_master_is(c, c->offered_master);
+		/* A resumed session's chain was verified by the handshake that made it. */
+		if (!c->ctx->server && !c->resumed)
 			tls_conn_verify_peer(c);
 		return 0;
 	}
@@ -417,11 +471,25 @@ static int tls_conn_copy_chain(const mbedtls_x509_crt *crt, struct tls_facts *ou
 	return 0;
 }
 
+/* The facts of the handshake that made the session, with what this one negotiated. */
+static int tls_conn_resumed_facts(const struct tls_conn *c, struct tls_facts *out)
+{
+	if (tls_facts_copy(out, &c->offered_facts) != 0)
+		return SA_ERROR_NOMEM;
+	free(out->version);
+	free(out->ciphersuite);
+	out->version = strdup(mbedtls_ssl_get_version(&c->ssl));
+	out->ciphersuite = strdup(mbedtls_ssl_get_ciphersuite(&c->ssl));
+	return out->version == NULL || out->ciphersuite == NULL ? SA_ERROR_NOMEM : 0;
+}
+
 int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 {
 	*out = (struct tls_facts){0};
 	if (!c->established)
 		return SA_ERROR_INVAL;
+	if (c->resumed && !c->ctx->server)
+		return tls_conn_resumed_facts(c, out);
 	out->version = strdup(mbedtls_ssl_get_version(&c->ssl));
 	out->ciphersuite = strdup(mbedtls_ssl_get_ciphersuite(&c->ssl));
 	if (out->version == NULL || out->ciphersuite == NULL)
@@ -433,4 +501,49 @@ int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out)
 		return SA_ERROR_NOMEM;
 	return cert_facts__from_chain(out, crt, &c->verify, c->verify_flags, c->name != NULL,
 				      c->ctx->have_ca);
+}
+
+/* ---- resumption ---- */
+
+struct tls_resumable *tls_resumable_new(const struct tls_conn *c, const struct tls_facts *facts)
+{
+	if (c->ctx->server || !c->established || c->resumed)
+		return NULL;
+	struct tls_resumable *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	mbedtls_ssl_session_init(&r->session);
+	bool ok = mbedtls_ssl_get_session(&c->ssl, &r->session) == 0 &&
+		  (r->session.id_len > 0 || r->session.ticket_len > 0) &&
+		  tls_facts_copy(&r->facts, facts) == 0;
+	if (!ok) {
+		tls_resumable_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void tls_resumable_free(struct tls_resumable *r)
+{
+	if (r == NULL)
+		return;
+	mbedtls_ssl_session_free(&r->session);
+	tls_facts_free(&r->facts);
+	free(r);
+}
+
+int tls_conn_offer_session(struct tls_conn *c, const struct tls_resumable *r)
+{
+	if (c->ctx->server || c->offered || mbedtls_ssl_set_session(&c->ssl, &r->session) != 0)
+		return SA_ERROR_INVAL;
+	if (tls_facts_copy(&c->offered_facts, &r->facts) != 0)
+		return SA_ERROR_NOMEM;
+	memcpy(c->offered_master, r->session.master, sizeof(c->offered_master));
+	c->offered = true;
+	return 0;
+}
+
+bool tls_conn_resumed(const struct tls_conn *c)
+{
+	return c->resumed;
 }

@@ -92,4 +92,24 @@ int tls_conn_facts(const struct tls_conn *c, struct tls_facts *out);
 
 const char *tls_conn_error(const struct tls_conn *c);
 
+/*
+ * Resumption (RFC 5077 tickets or RFC 5246 session IDs), so that the
+ * probes of one target need one full handshake, not one each. After a
+ * full client handshake, tls_resumable_new() keeps the session and the
+ * facts that handshake gave (NULL: the server offered neither a ticket
+ * nor an ID, or the session was itself resumed). tls_conn_offer_session()
+ * offers it before a later handshake to the same target; a server that
+ * declines makes a full handshake, which tls_conn_resumed() tells apart
+ * (a fresh master secret). A resumed connection's tls_conn_facts() are
+ * those of the handshake that made the session (its chain was verified
+ * then), with the version and suite negotiated now. A server context
+ * issues tickets (RFC 5077) and tls_conn_resumed() says when a client
+ * came back with one.
+ */
+struct tls_resumable;
+struct tls_resumable *tls_resumable_new(const struct tls_conn *c, const struct tls_facts *facts);
+void tls_resumable_free(struct tls_resumable *r);
+int tls_conn_offer_session(struct tls_conn *c, const struct tls_resumable *r);
+bool tls_conn_resumed(const struct tls_conn *c);
+
 #endif

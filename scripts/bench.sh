@@ -110,7 +110,7 @@ open_relay         1  3  greeting, EHLO, MAIL + every RCPT in one flight
 auth_before_tls    1  3  greeting, EHLO, AUTH PLAIN (no AUTH before TLS)
 auth_anonymous     1  4  greeting, EHLO, STARTTLS, EHLO (no ANONYMOUS)
 auth_weak_mechs    1  4  greeting, EHLO, STARTTLS, EHLO (no NTLM)
-helo_validation   11  3  per HELO form: greeting, HELO, MAIL + RCPT
+helo_validation   11  4  per HELO form: greeting, HELO, MAIL, RCPT (lock-step: HELO shows no PIPELINING)
 starttls           1  4  greeting, EHLO, STARTTLS, EHLO
 starttls_injection 1  4  greeting, EHLO, STARTTLS + RSET, EHLO
 tls_params        12  3  per ClientHello: greeting, EHLO, STARTTLS (TLS 1.2 only)

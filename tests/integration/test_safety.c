@@ -21,6 +21,8 @@
  *	  --host-rate, and new connections in all never exceed what --rate's
  *	  token bucket allows (one second of burst), each limit tested where
  *	  it is the one that binds;
+ *	- --concurrency bounds the sessions that talk, and as many more that
+ *	  only wait for the 221 to their QUIT;
  *	- a server answering 421 gets at most --retries more connections,
  *	  spaced by --retry-delay doubling.
  *
@@ -397,26 +399,39 @@ struct span {
 	int64_t start, end; /* end: INT64_MAX while open */
 };
 
-/* The sessions of one server address, from CONNECT to CLOSE. */
-static size_t address_spans(const struct timeline *tl, const char *address, struct span *out,
-                            size_t max)
+/* Where a session stops counting: its CLOSE, or (talking) the QUIT the lab read before it. */
+static bool span_ends_at(const struct event *e, bool talking)
+{
+	return event_is(e, "CLOSE") || (talking && event_is(e, "C:") && strcmp(e->text, "QUIT") == 0);
+}
+
+/* The sessions of one server address (NULL: of all), from CONNECT to their end. */
+static size_t spans_of(const struct timeline *tl, const char *address, bool talking,
+                       struct span *out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < tl->n; i++) {
 		const struct event *e = &tl->events[i];
-		if (strcmp(e->address, address) != 0 || !event_is(e, "CONNECT"))
+		if ((address != NULL && strcmp(e->address, address) != 0) || !event_is(e, "CONNECT"))
 			continue;
 		cr_assert_lt(n, max);
 		out[n] = (struct span){.start = e->ms, .end = INT64_MAX};
 		for (size_t j = i + 1; j < tl->n; j++)
 			if (tl->events[j].session == e->session &&
-			    event_is(&tl->events[j], "CLOSE")) {
+			    strcmp(tl->events[j].address, e->address) == 0 &&
+			    span_ends_at(&tl->events[j], talking)) {
 				out[n].end = tl->events[j].ms;
 				break;
 			}
 		n++;
 	}
 	return n;
+}
+
+static size_t address_spans(const struct timeline *tl, const char *address, struct span *out,
+                            size_t max)
+{
+	return spans_of(tl, address, false, out, max);
 }
 
 struct edge {
@@ -658,6 +673,44 @@ Test(safety, relay_battery_sessions_run_in_parallel_within_per_host)
 	unsigned most = max_concurrent(spans, n);
 	cr_assert_gt(most, 1, "the battery's %zu sessions ran one after another", n);
 	cr_assert_leq(most, 4, "%u sessions at once, --per-host 4", most);
+	timeline_free(&tl);
+	json_decref(doc);
+	run_result_free(&r);
+}
+
+/*
+ * --concurrency counts the sessions that talk. One that wrote its QUIT
+ * leaves its place to the next while it waits for the 221 (here 100 ms
+ * late), and at most as many again wait so.
+ */
+Test(safety, concurrency_counts_talking_sessions_and_bounds_closing_ones)
+{
+	const char *specs[] = {"127.0.2.11:0=hardened", "127.0.2.12:0=hardened",
+	                       "127.0.2.13:0=hardened"};
+	const char *extra[] = {"--delay-ms", "100", NULL};
+	cr_assert_eq(lab_start(&lab, specs, 3, extra), 0);
+	const char *options[] = {SA_AUDIT_BIN, "-o", "json", "--probes",
+	                         "inventory,starttls,certificate,auth_before_tls,exposure",
+	                         "--concurrency", "2", "--per-host", "8", "--host-rate", "0",
+	                         "--helo", "scanner.example.net", NULL};
+	struct argv a = {0};
+	argv_add_all(&a, options);
+	argv_add_targets(&a);
+	struct run_result r;
+	json_t *doc = scan(&a, &r);
+	cr_assert_eq(json_array_size(json_object_get(doc, "targets")), 3, "stderr: %s", r.err);
+
+	struct timeline tl;
+	timeline_load(&tl);
+	static struct span spans[SPANS_MAX];
+	size_t n = spans_of(&tl, NULL, true, spans, SPANS_MAX);
+	cr_assert_geq(n, 15, "%zu sessions", n);
+	unsigned talking = max_concurrent(spans, n);
+	cr_assert_leq(talking, 2, "%u sessions talked at once, --concurrency 2", talking);
+	n = spans_of(&tl, NULL, false, spans, SPANS_MAX);
+	unsigned open = max_concurrent(spans, n);
+	cr_assert_gt(open, 2, "a session waiting for its 221 kept its place");
+	cr_assert_leq(open, 4, "%u connections at once, --concurrency 2", open);
 	timeline_free(&tl);
 	json_decref(doc);
 	run_result_free(&r);

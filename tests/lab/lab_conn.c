@@ -592,7 +592,8 @@ static void lab_conn_log_tls(struct lab_conn *c)
 	struct tls_facts facts;
 	char text[200];
 	if (tls_conn_facts(c->tls, &facts) == 0) {
-		int n = snprintf(text, sizeof(text), "%s %s", facts.version, facts.ciphersuite);
+		int n = snprintf(text, sizeof(text), "%s %s%s", facts.version, facts.ciphersuite,
+		                 tls_conn_resumed(c->tls) ? " resumed" : "");
 		lab_conn_log(c, "TLS", text, n > 0 ? (size_t)n : 0);
 	}
 	tls_facts_free(&facts);

@@ -30,14 +30,13 @@
 #include "test_certs.h"
 #include "sa_error.h"
 #include "tls_conn.h"
+#include "tls_pair.h"
 
 #define CERT_NAME    "mx.lab.test"
 #define CERT_CA_DN   "O=smtp-audit tests, CN=smtp-audit test CA"
 #define DAY          86400
 /* Dates are set by the script from its own clock: allow for its run time and rounding. */
 #define SLACK       600
-#define PEM_MAX     (64 * 1024)
-#define PUMP_ROUNDS 64
 
 /* ---- the certificates, made once per run ---- */
 
@@ -425,90 +424,19 @@ Test(cert_facts, unusable_files_are_refused_with_their_name, .timeout = 30)
 
 /* ---- the same facts over TLS ---- */
 
-static char *read_pem(const char *file)
-{
-	char path[TEST_CERTS_PATH_MAX];
-	test_certs_path(path, file);
-	FILE *fp = fopen(path, "r");
-	cr_assert_not_null(fp, "%s", path);
-	char *buf = calloc(1, PEM_MAX);
-	cr_assert_not_null(buf);
-	size_t n = fread(buf, 1, PEM_MAX - 1, fp);
-	fclose(fp);
-	cr_assert_gt(n, 0, "%s is empty", path);
-	return buf;
-}
-
-/* Moves whatever one side wrote to the other. */
-static void pass_bytes(struct tls_conn *from, struct tls_conn *to)
-{
-	char *data;
-	size_t len;
-	while (tls_conn_take_output(from, &data, &len) == 0) {
-		cr_assert_eq(tls_conn_feed(to, data, len), 0);
-		free(data);
-	}
-}
-
 /* A handshake between a client and a server serving X.chain.pem, entirely in memory. */
 static void handshake_facts(const char *cert, const char *name, struct tls_facts *out)
 {
-	char chain_file[40], key_file[40], ca_path[TEST_CERTS_PATH_MAX], err[256] = "";
-	snprintf(chain_file, sizeof(chain_file), "%s.chain.pem", cert);
-	snprintf(key_file, sizeof(key_file), "%s.key", cert);
-	test_certs_path(ca_path, "ca.crt");
-	char *chain_pem = read_pem(chain_file), *key_pem = read_pem(key_file);
-	struct tls_ctx *server_ctx, *client_ctx;
-	cr_assert_eq(tls_ctx_new_server(&server_ctx, chain_pem, key_pem, err, sizeof(err)), 0, "%s",
-	             err);
-	cr_assert_eq(tls_ctx_new_client(&client_ctx, ca_path, err, sizeof(err)), 0, "%s", err);
-	free(chain_pem);
-	free(key_pem);
+	struct tls_ctx *server_ctx = tls_pair_server_ctx(cert), *client_ctx = tls_pair_client_ctx();
 	struct tls_conn *server = tls_conn_new(server_ctx, NULL);
 	struct tls_conn *client = tls_conn_new(client_ctx, name);
 	cr_assert(server != NULL && client != NULL);
-	for (int round = 0; round < PUMP_ROUNDS; round++) {
-		int crc = tls_conn_handshake(client);
-		cr_assert(crc == 0 || crc == SA_ERROR_AGAIN, "client: %s", tls_conn_error(client));
-		pass_bytes(client, server);
-		int src = tls_conn_handshake(server);
-		cr_assert(src == 0 || src == SA_ERROR_AGAIN, "server: %s", tls_conn_error(server));
-		pass_bytes(server, client);
-		if (crc == 0 && src == 0)
-			break;
-	}
-	cr_assert(tls_conn_established(client) && tls_conn_established(server));
+	tls_pair_handshake(client, server);
 	cr_assert_eq(tls_conn_facts(client, out), 0);
 	tls_conn_free(client);
 	tls_conn_free(server);
 	tls_ctx_free(client_ctx);
 	tls_ctx_free(server_ctx);
-}
-
-static void assert_same_facts(const struct tls_facts *a, const struct tls_facts *b,
-                              const char *cert)
-{
-	cr_assert_str_eq(a->subject, b->subject, "%s", cert);
-	cr_assert_str_eq(a->issuer, b->issuer, "%s", cert);
-	cr_assert_eq(a->nsans, b->nsans, "%s", cert);
-	for (size_t i = 0; i < a->nsans; i++)
-		cr_assert_str_eq(a->sans[i], b->sans[i], "%s", cert);
-	cr_assert_eq(a->not_before, b->not_before, "%s", cert);
-	cr_assert_eq(a->not_after, b->not_after, "%s", cert);
-	cr_assert_str_eq(a->key_type, b->key_type, "%s", cert);
-	cr_assert_eq(a->key_bits, b->key_bits, "%s", cert);
-	cr_assert_str_eq(a->signature, b->signature, "%s", cert);
-	cr_assert_str_eq(a->signature_hash, b->signature_hash, "%s", cert);
-	cr_assert_str_eq(a->fingerprint, b->fingerprint, "%s", cert);
-	cr_assert_eq(a->chain_length, b->chain_length, "%s", cert);
-	cr_assert_eq(a->trusted, b->trusted, "%s", cert);
-	cr_assert_eq(a->chain_trusted, b->chain_trusted, "%s", cert);
-	cr_assert_eq(a->self_signed, b->self_signed, "%s", cert);
-	cr_assert_eq(a->name_checked, b->name_checked, "%s", cert);
-	cr_assert_eq(a->name_matches, b->name_matches, "%s", cert);
-	cr_assert_eq(a->verify_detail == NULL, b->verify_detail == NULL, "%s", cert);
-	if (a->verify_detail != NULL)
-		cr_assert_str_eq(a->verify_detail, b->verify_detail, "%s", cert);
 }
 
 ParameterizedTestParameters(cert_facts, handshake_gives_the_facts_of_the_files)
@@ -527,7 +455,7 @@ ParameterizedTest(const struct expected *e, cert_facts, handshake_gives_the_fact
 	cr_assert_not_null(over_tls.version);
 	cr_assert_not_null(over_tls.ciphersuite);
 	facts_of(&from_files, chain, "ca.crt", CERT_NAME);
-	assert_same_facts(&over_tls, &from_files, e->file);
+	tls_pair_assert_same_facts(&over_tls, &from_files, e->file);
 	tls_facts_free(&over_tls);
 	tls_facts_free(&from_files);
 }
