@@ -740,7 +740,10 @@ static void session_tls_progress(struct session *s)
 	}
 	s->tls_active = true;
 	session_record_tls(s);
-	session_trace(s, "--", "TLS established", 15);
+	if (tls_conn_resumed(s->tls))
+		session_trace(s, "--", "TLS established (session resumed)", 33);
+	else
+		session_trace(s, "--", "TLS established", 15);
 	if (s->state == SESSION_TLS_IMPLICIT)
 		session_enter(s, SESSION_GREETING);
 	else if (s->starttls_mode == SESSION_STARTTLS_INJECT)
