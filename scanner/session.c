@@ -27,7 +27,9 @@
  *	session_enter() performs the action of a state; session_on_reply()
  *	decides where a complete reply leads. Reads are processed at once from
  *	the scheduler's shared buffers, so an idle plaintext session holds no
- *	buffer of its own; TLS state exists only from STARTTLS on.
+ *	buffer of its own; TLS state exists only from STARTTLS on. The first
+ *	full handshake of a target is kept with its job (tls_resumable) and
+ *	offered by the target's later handshakes.
  *
  *	Commands a probe queues go out as one flight when the server
  *	advertised PIPELINING after the latest EHLO and the commands may be
