@@ -21,7 +21,7 @@
  *	with its preference and addresses, the DNS records read (with
  *	opt->verbose) and the domain's findings, printed exactly as a
  *	target's. A "Targets" heading then introduces the MX hosts, each
- *	saying "MX of: DOMAIN, ...".
+ *	saying "MX of: DOMAIN, ..." (none when no domain had an MX host to scan).
  *
  *	A summary closes the report: targets, findings per severity, the worst
  *	severity and whether the --fail-on threshold is met.
@@ -470,7 +470,7 @@ static int text_domain(const struct report_options *opt, const struct domain_res
 	return rc;
 }
 
-/* Domain mode: the domains, then a heading for the targets (the MX hosts). */
+/* Domain mode: the domains, then a heading for the targets (the MX hosts), if any. */
 static int text_domains(const struct report_options *opt, const struct scan_result *scan)
 {
 	if (scan->ndomains == 0)
@@ -482,7 +482,8 @@ static int text_domains(const struct report_options *opt, const struct scan_resu
 			return rc;
 		fputc('\n', opt->out);
 	}
-	fputs("Targets\n\n", opt->out);
+	if (scan->ntargets > 0)
+		fputs("Targets\n\n", opt->out);
 	return 0;
 }
 

@@ -509,12 +509,15 @@ struct tls_resumable *tls_resumable_new(const struct tls_conn *c, const struct t
 {
 	if (c->ctx->server || !c->established || c->resumed)
 		return NULL;
+	/* Without a ticket or an ID there is nothing to offer (and no copy to make). */
+	const mbedtls_ssl_session *now = mbedtls_ssl_get_session_pointer(&c->ssl);
+	if (now == NULL || (now->id_len == 0 && now->ticket_len == 0))
+		return NULL;
 	struct tls_resumable *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	mbedtls_ssl_session_init(&r->session);
 	bool ok = mbedtls_ssl_get_session(&c->ssl, &r->session) == 0 &&
-		  (r->session.id_len > 0 || r->session.ticket_len > 0) &&
 		  tls_facts_copy(&r->facts, facts) == 0;
 	if (!ok) {
 		tls_resumable_free(r);

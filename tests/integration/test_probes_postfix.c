@@ -7,7 +7,8 @@
  *	(tests/postfix/README.md), scans it with the real binary and asserts
  *	the exact verdict of every probe and the exact set of finding ids.
  *	Postfix delivers nowhere (discard transport), and its log must show
- *	that no message was ever accepted: smtp-audit sends no DATA.
+ *	that no message was ever accepted: smtp-audit sends no DATA. One test
+ *	counts the TLS handshakes the other probes resume from the first.
  *
  *	Known loopback artefact: the scanner and Postfix share 127.0.0.1, so
  *	the "server's own IP literal" HELO form is also the client's own
@@ -330,4 +331,69 @@ Test(probes_postfix, submission_without_tls_enforcement)
 	cr_assert(scan_doc_has_variant(t, "SMTP-TLS-003", "MAIL"));
 	assert_nothing_queued();
 	json_decref(doc);
+}
+
+/* How often the scanner's trace (-v, on stderr) says a handshake was full and resumed. */
+static void count_handshakes(const char *trace, unsigned *full, unsigned *resumed)
+{
+	*full = *resumed = 0;
+	for (const char *p = trace; (p = strstr(p, "-- TLS established")) != NULL; p++) {
+		if (strncmp(p, "-- TLS established (session resumed)", 36) == 0)
+			(*resumed)++;
+		else
+			(*full)++;
+	}
+}
+
+/*
+ * Postfix issues session tickets (OpenSSL): the first full handshake is
+ * resumed by the other TLS probes of the target, whose verdicts, and the
+ * trusted chain of the certificate probe, stay what a full handshake
+ * gives. With --no-tls-resumption every handshake is a full one.
+ */
+Test(probes_postfix, tls_probes_resume_the_first_handshake)
+{
+	char target[80], ca[300];
+	start_config("hardened");
+	postfix_target(&pf, target, sizeof(target));
+	static const struct expect want[] = {
+		{"starttls", "not-vulnerable"},        {"certificate", "not-vulnerable"},
+		{"auth_weak_mechs", "not-vulnerable"}, {"starttls_injection", "not-vulnerable"},
+		{"auth_anonymous", "not-vulnerable"},
+	};
+	for (int resume = 1; resume >= 0; resume--) {
+		const char *argv[] = {SA_AUDIT_BIN,
+		                      "-v",
+		                      "-o",
+		                      "json",
+		                      "--retries",
+		                      "0",
+		                      "--per-host",
+		                      "1",
+		                      "--ca-file",
+		                      instance_ca(ca, sizeof(ca)),
+		                      "--probes",
+		                      "starttls,certificate,auth_weak_mechs,starttls_injection,"
+		                      "auth_anonymous",
+		                      target,
+		                      resume ? NULL : "--no-tls-resumption",
+		                      NULL};
+		struct run_result r;
+		cr_assert_eq(run_command(argv, 180, NULL, &r), 0);
+		cr_assert_not(r.timed_out, "scan did not finish");
+		unsigned full, resumed;
+		count_handshakes(r.err, &full, &resumed);
+		cr_assert_eq(full, resume ? 1u : 5u, "%u full handshakes:\n%s", full, r.err);
+		cr_assert_eq(resumed, resume ? 4u : 0u, "%u resumed:\n%s", resumed, r.err);
+		json_t *doc = json_loads(r.out, 0, NULL);
+		cr_assert_not_null(doc);
+		json_t *t = only_target(doc);
+		assert_verdicts(t, want, sizeof(want) / sizeof(want[0]));
+		char *ids = scan_doc_ids(t);
+		/* As in hardened_transport_is_clean, tls_params aside. */
+		cr_assert_str_eq(ids, "SMTP-TLS-005");
+		free(ids);
+		json_decref(doc);
+		run_result_free(&r);
+	}
 }

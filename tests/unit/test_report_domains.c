@@ -125,6 +125,20 @@ Test(report_domains, text_shows_domains_before_targets, .timeout = 30)
 	free(o.data);
 }
 
+/* Only null MX: no host to scan, so no "Targets" heading over nothing. */
+Test(report_domains, text_without_targets_has_no_targets_heading, .timeout = 30)
+{
+	struct scan_result scan;
+	scan_result_init(&scan);
+	cr_assert_eq(scan_result_add_domain(&scan, report_domains_null_mx()), 0);
+	struct report_fixture_output o = report_domains_render("text", NULL, &scan);
+	cr_assert_not_null(strstr(o.data, "Domains\n\ndomain null.example\n"), "%s", o.data);
+	cr_expect_null(strstr(o.data, "Targets"), "%s", o.data);
+	cr_expect_not_null(strstr(o.data, "domains: 1\nsummary: 0 targets scanned"), "%s", o.data);
+	free(o.data);
+	scan_result_free(&scan);
+}
+
 Test(report_domains, text_lists_every_domain_of_a_target, .timeout = 30)
 {
 	struct scan_result scan;
