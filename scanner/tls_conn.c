@@ -537,10 +537,15 @@ void tls_resumable_free(struct tls_resumable *r)
 
 int tls_conn_offer_session(struct tls_conn *c, const struct tls_resumable *r)
 {
-	if (c->ctx->server || c->offered || mbedtls_ssl_set_session(&c->ssl, &r->session) != 0)
+	if (c->ctx->server || c->offered)
 		return SA_ERROR_INVAL;
+	/* The facts first: a session offered without them could not be told resumed. */
 	if (tls_facts_copy(&c->offered_facts, &r->facts) != 0)
 		return SA_ERROR_NOMEM;
+	if (mbedtls_ssl_set_session(&c->ssl, &r->session) != 0) {
+		tls_facts_free(&c->offered_facts);
+		return SA_ERROR_INVAL;
+	}
 	memcpy(c->offered_master, r->session.master, sizeof(c->offered_master));
 	c->offered = true;
 	return 0;
