@@ -428,12 +428,6 @@ static size_t spans_of(const struct timeline *tl, const char *address, bool talk
 	return n;
 }
 
-static size_t address_spans(const struct timeline *tl, const char *address, struct span *out,
-                            size_t max)
-{
-	return spans_of(tl, address, false, out, max);
-}
-
 struct edge {
 	int64_t at;
 	int delta;
@@ -552,7 +546,7 @@ static unsigned assert_limits_kept(const struct limits *lim)
 	size_t nall = 0;
 	unsigned most = 0;
 	for (size_t a = 0; a < POLITE_ADDRESSES; a++) {
-		size_t n = address_spans(&tl, addresses[a], spans, SPANS_MAX);
+		size_t n = spans_of(&tl, addresses[a], false, spans, SPANS_MAX);
 		cr_assert_gt(n, lim->per_host, "%s: only %zu connections", addresses[a], n);
 		assert_host_limits(lim, addresses[a], spans, n);
 		unsigned here = max_concurrent(spans, n);
@@ -667,7 +661,7 @@ Test(safety, relay_battery_sessions_run_in_parallel_within_per_host)
 	struct timeline tl;
 	timeline_load(&tl);
 	static struct span spans[SPANS_MAX];
-	size_t n = address_spans(&tl, "127.0.2.9", spans, SPANS_MAX);
+	size_t n = spans_of(&tl, "127.0.2.9", false, spans, SPANS_MAX);
 	cr_assert_eq((json_int_t)n, sessions, "the lab saw %zu connections, the probe %lld", n,
 	             (long long)sessions);
 	unsigned most = max_concurrent(spans, n);
@@ -950,7 +944,7 @@ Test(safety, password_file_others_can_read_is_refused)
 static void assert_backed_off(const struct timeline *tl, const char *address)
 {
 	struct span spans[16];
-	size_t n = address_spans(tl, address, spans, 16);
+	size_t n = spans_of(tl, address, false, spans, 16);
 	cr_assert_eq(n, RETRIES + 1, "%s: %zu connections, --retries %d", address, n, RETRIES);
 	for (size_t i = 1; i < n; i++) {
 		int64_t gap = spans[i].start - spans[i - 1].start;
